@@ -1,0 +1,88 @@
+"""Checking and storing evidence files: type from the bytes, SHA-256, content-addressed."""
+
+import codecs
+import hashlib
+
+import filetype
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from members.errors import ApplicationError
+
+ALLOWED_TYPES = {
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "image/gif",
+    "video/mp4",
+    "video/webm",
+    "video/quicktime",
+    "application/pdf",
+    "text/plain",
+}
+ALLOWED_DESCRIPTION = "PNG, JPEG, WebP, GIF, MP4, WebM, MOV, PDF, plain text"
+_CHUNK = 1024 * 1024
+
+
+def _chunks(upload):
+    upload.seek(0)
+    yield from upload.chunks(_CHUNK) if hasattr(upload, "chunks") else iter(lambda: upload.read(_CHUNK), b"")
+
+
+def _is_plain_text(upload) -> bool:
+    """Return whether the whole file is UTF-8 text without control bytes other than whitespace."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in _chunks(upload):
+            text = decoder.decode(chunk)
+            if "\x00" in text or any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
+                return False
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def sniff_content_type(upload) -> str | None:
+    """Return the allowed MIME type the file's bytes show, or None."""
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is not None:
+        mime = kind.mime
+        if mime == "video/x-m4v":
+            mime = "video/mp4"
+        return mime if mime in ALLOWED_TYPES else None
+    return "text/plain" if _is_plain_text(upload) else None
+
+
+def inspect_upload(upload) -> tuple[str, str, int]:
+    """Check one uploaded file and return (sha256, content type, size).
+
+    Raises ApplicationError for an empty, oversize or disallowed file.
+    """
+    name = getattr(upload, "name", "") or "file"
+    size = upload.size
+    limit = settings.EVIDENCE_MAX_BYTES
+    if not size:
+        raise ApplicationError(_("%(name)s is empty.") % {"name": name}, code="evidence_empty")
+    if size > limit:
+        raise ApplicationError(
+            _("%(name)s is %(size)s; the limit is %(limit)s.")
+            % {"name": name, "size": filesizeformat(size), "limit": filesizeformat(limit)},
+            code="evidence_too_large",
+        )
+    content_type = sniff_content_type(upload)
+    if content_type is None:
+        raise ApplicationError(
+            _("%(name)s is not an allowed type of file (%(allowed)s); its contents were checked, not its name.")
+            % {"name": name, "allowed": ALLOWED_DESCRIPTION},
+            code="evidence_type_not_allowed",
+        )
+    digest = hashlib.sha256()
+    for chunk in _chunks(upload):
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest(), content_type, size

@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Organisation, User, Work
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name_en", "name_ja", "kind", "slug", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name_en", "name_ja", "slug")
+    prepopulated_fields = {"slug": ("name_en",)}
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "full_name", "organisation", "role", "is_active")
+    list_filter = ("role", "organisation__kind", "is_active")
+    search_fields = ("email", "full_name", "organisation__name_en", "organisation__name_ja")
+    list_select_related = ("organisation",)
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Organisation"), {"fields": ("full_name", "organisation", "role", "language")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "organisation", "role", "password1", "password2")}),
+    )
+
+
+@admin.register(Work)
+class WorkAdmin(admin.ModelAdmin):
+    list_display = ("title_ja", "title_en", "kind", "owner")
+    list_filter = ("kind",)
+    search_fields = ("title_ja", "title_en")
+    list_select_related = ("owner",)

@@ -1,0 +1,196 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganisationKind(models.TextChoices):
+    MEMBER = "member", _("Member")
+    PROVIDER = "provider", _("Provider")
+    ASSOCIATION = "association", _("Association")
+
+
+class Role(models.TextChoices):
+    MEMBER_ADMIN = "member_admin", _("Member administrator")
+    MEMBER_LEGAL = "member_legal", _("Member legal staff")
+    PROVIDER_ADMIN = "provider_admin", _("Provider administrator")
+    PROVIDER_AGENT = "provider_agent", _("Provider agent")
+    ASSOCIATION_ADMIN = "association_admin", _("Association administrator")
+    ASSOCIATION_ANALYST = "association_analyst", _("Association analyst")
+
+
+ROLES_BY_KIND = {
+    OrganisationKind.MEMBER: (Role.MEMBER_ADMIN, Role.MEMBER_LEGAL),
+    OrganisationKind.PROVIDER: (Role.PROVIDER_ADMIN, Role.PROVIDER_AGENT),
+    OrganisationKind.ASSOCIATION: (Role.ASSOCIATION_ADMIN, Role.ASSOCIATION_ANALYST),
+}
+ADMIN_ROLES = frozenset({Role.MEMBER_ADMIN, Role.PROVIDER_ADMIN, Role.ASSOCIATION_ADMIN})
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def members(self):
+        return self.filter(kind=OrganisationKind.MEMBER)
+
+    def providers(self):
+        return self.filter(kind=OrganisationKind.PROVIDER)
+
+
+class Organisation(models.Model):
+    kind = models.CharField(_("kind"), max_length=16, choices=OrganisationKind.choices)
+    name_ja = models.CharField(_("name (Japanese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["kind", "name_en"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=OrganisationKind.values), name="organisation_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self):
+        """Return the name in the active language."""
+        return self.name_ja if (get_language() or "ja").startswith("ja") else self.name_en
+
+    @property
+    def is_member(self):
+        return self.kind == OrganisationKind.MEMBER
+
+    @property
+    def is_provider(self):
+        return self.kind == OrganisationKind.PROVIDER
+
+    @property
+    def is_association(self):
+        return self.kind == OrganisationKind.ASSOCIATION
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=[("ja", "日本語"), ("en", "English")], default="ja"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["email"]
+        constraints = [
+            # Only a platform superuser (created with createsuperuser) may stand outside
+            # every organisation; everybody else has exactly one organisation and one role.
+            models.CheckConstraint(
+                condition=models.Q(is_superuser=True)
+                | (models.Q(organisation__isnull=False) & ~models.Q(role="")),
+                name="user_has_organisation_and_role",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.organisation_id and self.role:
+            allowed = ROLES_BY_KIND[OrganisationKind(self.organisation.kind)]
+            if self.role not in allowed:
+                raise ValidationError({"role": _("This role does not exist in this kind of organisation.")})
+
+    @property
+    def is_org_admin(self):
+        return self.role in ADMIN_ROLES
+
+    @property
+    def is_member_side(self):
+        return self.role in (Role.MEMBER_ADMIN, Role.MEMBER_LEGAL)
+
+    @property
+    def is_provider_side(self):
+        return self.role in (Role.PROVIDER_ADMIN, Role.PROVIDER_AGENT)
+
+    @property
+    def is_association_side(self):
+        return self.role in (Role.ASSOCIATION_ADMIN, Role.ASSOCIATION_ANALYST)
+
+
+class WorkKind(models.TextChoices):
+    CHARACTER = "character", _("Character")
+    FILM = "film", _("Film")
+    SERIES = "series", _("Series")
+    GAME = "game", _("Game")
+    SONG = "song", _("Song")
+    ARTWORK = "artwork", _("Artwork")
+    OTHER = "other", _("Other")
+
+
+class Work(models.Model):
+    """A work a member owns. The full registry (identifiers, grants) grows around it."""
+
+    owner = models.ForeignKey(
+        Organisation, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="works"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=WorkKind.choices, default=WorkKind.OTHER)
+    title_ja = models.CharField(_("title (Japanese)"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("work")
+        verbose_name_plural = _("works")
+        ordering = ["title_ja"]
+
+    def __str__(self):
+        if (get_language() or "ja").startswith("ja") or not self.title_en:
+            return self.title_ja
+        return self.title_en
