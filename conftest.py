@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from members.models import Role
 from tests.factories import AssociationFactory, MemberFactory, ProviderFactory, UserFactory
@@ -68,6 +71,7 @@ def file_case(legal, provider):
 
     def _file(*, actor=None, respondent=None, outputs=2, submit=True, **kwargs):
         actor = actor or legal
+        seen_at = (timezone.now() - timedelta(hours=1)).isoformat()
         data = {
             "kind": "claim",
             "title": "Our character in generated video",
@@ -81,7 +85,7 @@ def file_case(legal, provider):
             actor=actor,
             respondent=respondent or provider,
             outputs=[
-                {"product": "VidGen", "url": f"https://vidgen.example/v/{i}", "seen_at": "2026-11-20 10:00"}
+                {"product": "VidGen", "url": f"https://vidgen.example/v/{i}", "seen_at": seen_at}
                 for i in range(outputs)
             ],
             submit=submit,

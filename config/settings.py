@@ -146,12 +146,13 @@ BULK_FILING_MAX_ROWS = env.int("BULK_FILING_MAX_ROWS", default=5000)
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "out"),
         "data_folder_out": str(CELERY_BROKER_DIR / "out"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
@@ -160,12 +161,25 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {}
+# ETA tasks further ahead than this are left to the periodic scheduler (see claims.sla.clocks).
+SLA_ETA_HORIZON_SECONDS = env.int("SLA_ETA_HORIZON_SECONDS", default=600)
+SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {"task": "claims.tasks.sla_sweep", "schedule": SLA_SWEEP_SECONDS},
+    "sla-schedule-upcoming": {
+        "task": "claims.tasks.sla_schedule_upcoming",
+        "schedule": SLA_ETA_HORIZON_SECONDS / 2,
+    },
+}
+if CELERY_BROKER_URL.startswith("redis"):
+    # Longer than any ETA we queue, so Redis does not redeliver a task that is merely waiting.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(3600, 2 * SLA_ETA_HORIZON_SECONDS)}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Email ----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="RightsDesk <no-reply@rightsdesk.invalid>")
 
 # --- REST framework -------------------------------------------------------
