@@ -93,3 +93,66 @@ def file_case(legal, provider):
         )
 
     return _file
+
+
+# The service steps that take a freshly submitted claim to each state, and who takes them.
+STEPS_TO_STATE = {
+    "submitted": [],
+    "acknowledged": ["acknowledge"],
+    "info_requested": ["acknowledge", "request_info"],
+    "responded": ["acknowledge", "respond"],
+    "disputed": ["acknowledge", "respond", "dispute"],
+    "escalated": ["escalate"],
+    "resolved": ["acknowledge", "respond", "accept"],
+    "withdrawn": ["withdraw"],
+}
+
+
+@pytest.fixture
+def case_in_state(file_case, legal, agent, association_admin):
+    """Return a claim taken through the transition service to ``state`` ("draft" files without submitting)."""
+    from claims.services import case_transition
+    from tests.factories import DISPUTE_PAYLOAD, respond_payload
+
+    def payload_for(action, case):
+        return {
+            "request_info": lambda: {"question": "Which scene shows the character?"},
+            "respond": lambda: respond_payload(case),
+            "dispute": lambda: dict(DISPUTE_PAYLOAD),
+            "escalate": lambda: {"reason": "The provider does not answer."},
+        }.get(action, dict)()
+
+    def actor_for(action):
+        if action in ("acknowledge", "request_info", "respond"):
+            return agent
+        if action in ("escalate", "close"):
+            return association_admin
+        return legal
+
+    def _in_state(state, **file_kwargs):
+        if state == "draft":
+            return file_case(submit=False, **file_kwargs)
+        case = file_case(**file_kwargs)
+        for action in STEPS_TO_STATE[state]:
+            case = case_transition(
+                case=case, action=action, actor=actor_for(action), payload=payload_for(action, case)
+            )
+        assert case.state == state
+        return case
+
+    return _in_state
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """Hash passwords with a fast hasher: tests that create many users need no key stretching."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def in_english():
+    """Run the test with English messages (the project's default language is Japanese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -2,6 +2,8 @@
 
 import codecs
 import hashlib
+import re
+from pathlib import PurePath
 
 import filetype
 from django.conf import settings
@@ -30,13 +32,17 @@ def _chunks(upload):
     yield from upload.chunks(_CHUNK) if hasattr(upload, "chunks") else iter(lambda: upload.read(_CHUNK), b"")
 
 
+# Control characters other than tab, line feed, form feed and carriage return mark a binary file.
+_BINARY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 def _is_plain_text(upload) -> bool:
     """Return whether the whole file is UTF-8 text without control bytes other than whitespace."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         for chunk in _chunks(upload):
             text = decoder.decode(chunk)
-            if "\x00" in text or any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
+            if _BINARY_CONTROL.search(text):
                 return False
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -63,26 +69,35 @@ def inspect_upload(upload) -> tuple[str, str, int]:
 
     Raises ApplicationError for an empty, oversize or disallowed file.
     """
-    name = getattr(upload, "name", "") or "file"
-    size = upload.size
+    name = PurePath(getattr(upload, "name", "") or "").name or _("The file")
     limit = settings.EVIDENCE_MAX_BYTES
-    if not size:
-        raise ApplicationError(_("%(name)s is empty.") % {"name": name}, code="evidence_empty")
-    if size > limit:
-        raise ApplicationError(
-            _("%(name)s is %(size)s; the limit is %(limit)s.")
-            % {"name": name, "size": filesizeformat(size), "limit": filesizeformat(limit)},
-            code="evidence_too_large",
-        )
+
+    def check_size(size):
+        if not size:
+            raise ApplicationError(_("%(name)s is empty.") % {"name": name}, code="evidence_empty")
+        if size > limit:
+            raise ApplicationError(
+                _("%(name)s is %(size)s; the limit is %(limit)s.")
+                % {"name": name, "size": filesizeformat(size), "limit": filesizeformat(limit)},
+                code="evidence_too_large",
+            )
+
+    # The declared size refuses a huge file before reading it; the counted size is what is stored.
+    declared = getattr(upload, "size", None)
+    if declared:
+        check_size(declared)
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in _chunks(upload):
+        digest.update(chunk)
+        size += len(chunk)
+    check_size(size)
     content_type = sniff_content_type(upload)
     if content_type is None:
         raise ApplicationError(
-            _("%(name)s is not an allowed type of file (%(allowed)s); its contents were checked, not its name.")
+            _("%(name)s is not an allowed type of file (%(allowed)s); its contents were checked.")
             % {"name": name, "allowed": ALLOWED_DESCRIPTION},
             code="evidence_type_not_allowed",
         )
-    digest = hashlib.sha256()
-    for chunk in _chunks(upload):
-        digest.update(chunk)
     upload.seek(0)
     return digest.hexdigest(), content_type, size

@@ -134,7 +134,9 @@ class Case(FSMModelMixin, models.Model):
         _("legal basis"), max_length=32, choices=LegalBasis.choices, default=LegalBasis.OTHER
     )
     remedies = models.JSONField(_("remedies asked"), default=list, blank=True)
-    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
     works = models.ManyToManyField(Work, verbose_name=_("works concerned"), blank=True, related_name="cases")
     # Where ``provide_info`` returns to: the state ``request_info`` came from.
     resume_state = models.CharField(max_length=16, choices=CaseState.choices, blank=True, editable=False)
@@ -205,6 +207,7 @@ class Case(FSMModelMixin, models.Model):
         permission=_is_claimant,
     )
     def provide_info(self):
+        # Back to where the provider asked from (a question straight after filing acknowledged it).
         return self.resume_state or CaseState.ACKNOWLEDGED
 
     @transition(
@@ -226,7 +229,7 @@ class Case(FSMModelMixin, models.Model):
 
     @transition(
         field=state,
-        source=[s for s in OPEN_STATES],
+        source=list(OPEN_STATES),
         target=CaseState.WITHDRAWN,
         permission=_is_claimant,
     )
@@ -242,13 +245,13 @@ class Case(FSMModelMixin, models.Model):
     def escalate(self):
         pass
 
-    @transition(field=state, source=CaseState.ESCALATED, target=CaseState.RESOLVED, permission=_is_association)
+    @transition(
+        field=state, source=CaseState.ESCALATED, target=CaseState.RESOLVED, permission=_is_association
+    )
     def close(self):
         pass
 
-    @transition(
-        field=state, source=CaseState.RESPONDED, target=CaseState.RESOLVED, permission=_is_system
-    )
+    @transition(field=state, source=CaseState.RESPONDED, target=CaseState.RESOLVED, permission=_is_system)
     def accept_by_default(self):
         pass
 
@@ -294,9 +297,13 @@ class Output(models.Model):
         return f"#{self.position} {self.product} {self.url or self.share_id}"
 
 
+def evidence_storage_name(sha256: str) -> str:
+    """Return where the file with this SHA-256 is stored: by content, so identical bytes share it."""
+    return f"evidence/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
 def evidence_path(instance, filename):
-    digest = instance.sha256
-    return f"evidence/{digest[:2]}/{digest[2:4]}/{digest}"
+    return evidence_storage_name(instance.sha256)
 
 
 class Evidence(models.Model):
@@ -337,6 +344,9 @@ class Evidence(models.Model):
         if self.pk is not None:
             raise ValueError("Evidence is never modified after upload.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Evidence is never deleted: the timeline refers to it.")
 
 
 class Message(models.Model):
@@ -454,3 +464,7 @@ class CaseEvent(models.Model):
 
     def compute_hash(self):
         return hashlib.sha256(self.canonical_payload()).hexdigest()
+
+
+# The SLA models live in their own module; importing them here registers them with the app.
+from claims.sla.models import Clock, ClockMark, ClosureDay, SlaPolicy  # noqa: E402, F401

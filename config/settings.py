@@ -144,7 +144,8 @@ BULK_FILING_MAX_ROWS = env.int("BULK_FILING_MAX_ROWS", default=5000)
 
 # --- Celery ---------------------------------------------------------------
 CELERY_BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# "localhost" only names the (unused) host, so kombu does not warn that none was given.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("out", "processed", "control"):
         (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)

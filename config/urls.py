@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("members.urls")),
+    path("org/", include("members.urls_users")),
     path("", include("claims.urls")),
 ]

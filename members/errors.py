@@ -16,9 +16,17 @@ class ApplicationError(Exception):
         if status_code is not None:
             self.status_code = status_code
 
+    def __repr__(self):
+        return f"{type(self).__name__}({self.message!r}, code={self.code!r}, fields={self.fields!r})"
+
 
 class TransitionNotAllowed(ApplicationError):
+    """A case transition was refused: the case is in the wrong state or the actor may not take it.
+
+    ``code`` is ``invalid_state`` (409, the case has moved on) or ``not_permitted`` (403).
+    """
+
     status_code = 409
 
-    def __init__(self, message, *, code="transition_not_allowed", fields=None):
-        super().__init__(message, code=code, fields=fields)
+    def __init__(self, message, *, code="transition_not_allowed", fields=None, status_code=None):
+        super().__init__(message, code=code, fields=fields, status_code=status_code)

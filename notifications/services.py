@@ -124,3 +124,13 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     if notification_id is not None:
         qs = qs.filter(pk=notification_id)
     return qs.update(read_at=timezone.now())
+
+
+def notify_many_on_commit(*, events, chunk_size: int = 500) -> None:
+    """Deliver many events' notifications after commit, a few tasks rather than one per event."""
+    from notifications.tasks import deliver_events_notifications
+
+    event_ids = [event.pk for event in events if event.action in AUDIENCES]
+    for start in range(0, len(event_ids), chunk_size):
+        chunk = event_ids[start : start + chunk_size]
+        transaction.on_commit(partial(deliver_events_notifications.delay, event_ids=chunk))

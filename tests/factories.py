@@ -95,3 +95,24 @@ class OutputFactory(factory.django.DjangoModelFactory):
     model_name = "vg-3"
     url = factory.Sequence(lambda n: f"https://vidgen.example/v/{n}")
     seen_at = factory.LazyFunction(timezone.now)
+
+
+# --- Payloads for the transition service -------------------------------------------------------
+
+
+def respond_payload(case, *, outcome="removed", **overrides):
+    """Return a substantive response to every output of the case."""
+    payload = {
+        "summary": "We removed the outputs and blocked the prompts.",
+        "contact_name": "Sato Hanako",
+        "contact_email": "sato@provider.test",
+        "items": [
+            {"output": output.pk, "outcome": outcome, "rationale": "It reproduces the character."}
+            for output in case.outputs.order_by("position")
+        ],
+    }
+    payload.update(overrides)
+    return payload
+
+
+DISPUTE_PAYLOAD = {"reasons": ["generic_text", "no_action"], "note": "The reply ignores the outputs."}

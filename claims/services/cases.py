@@ -1,7 +1,10 @@
+"""Filing cases, their outputs, evidence and messages."""
+
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,9 +18,13 @@ from django.utils.translation import gettext as _
 
 from claims.evidence import inspect_upload
 from claims.models import (
+    CLOSED_STATES,
+    MEMBER_ROLES,
+    PROVIDER_ROLES,
     REFERENCE_PREFIX,
     Case,
     CaseKind,
+    CaseState,
     Evidence,
     LegalBasis,
     Message,
@@ -25,22 +32,27 @@ from claims.models import (
     Priority,
     ReferenceCounter,
     Remedy,
-    evidence_path,
+    evidence_storage_name,
 )
 from members.errors import ApplicationError
-from members.models import Organisation, OrganisationKind, Role, Work
+from members.models import Organisation, OrganisationKind, Work
 
 from .timeline import event_record
 
 OUTPUT_FIELDS = ("product", "model_name", "url", "share_id", "generation_id", "seen_at", "prompt", "notes")
 CSV_TEMPLATE_HEADER = list(OUTPUT_FIELDS)
+OUTPUT_TEXT_LIMITS = {"product": 200, "model_name": 200, "url": 1000, "share_id": 200, "generation_id": 200}
+MESSAGE_MAX_LENGTH = 20000
+# A clock a few minutes fast on the user's machine should not make "just now" a future date.
+SEEN_AT_TOLERANCE = timedelta(minutes=5)
 
 
 def reference_next(*, kind: str, year: int) -> str:
     """Hand out the next reference for the kind and year; call inside a transaction.
 
     The counter row is created if missing (ignoring a concurrent creator) and then
-    incremented with its row locked, so two filings at the same instant never share a number.
+    incremented with its row locked until the transaction ends, so two filings at the same
+    instant never share a number, and a filing that rolls back gives its number back.
     """
     ReferenceCounter.objects.bulk_create(
         [ReferenceCounter(kind=kind, year=year, last_value=0)], ignore_conflicts=True
@@ -52,13 +64,46 @@ def reference_next(*, kind: str, year: int) -> str:
     return f"{REFERENCE_PREFIX[kind]}-{year}-{counter.last_value:06d}"
 
 
+def reference_year(now: datetime) -> int:
+    """Return the year a reference is numbered in: the association's (Tokyo) year, whoever files."""
+    return timezone.localtime(now, timezone.get_default_timezone()).year
+
+
+def _clean_text(value) -> str:
+    # PostgreSQL text cannot hold NUL, and it never belongs in what a person typed.
+    return str(value).replace("\x00", "").strip()
+
+
+def _seen_at_parse(value) -> datetime | None:
+    """Read a date and time given as text (ISO, or with slashes as spreadsheets write it) or a datetime."""
+    if isinstance(value, str):
+        text = value.strip().replace("/", "-")
+        if not text:
+            return None
+        try:
+            value = parse_datetime(text) or parse_date(text)
+        except ValueError:  # well formed but impossible, e.g. 2026-02-30
+            return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        return None
+    if timezone.is_naive(value):
+        # Times without a zone are the association's (Tokyo) time, as the forms say.
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value
+
+
 def output_clean(data: dict, *, prefix: str = "") -> dict:
     """Validate one output's fields; raise ApplicationError with field messages."""
     errors: dict[str, list[str]] = {}
-    cleaned = {k: (data.get(k) or "") for k in OUTPUT_FIELDS}
+    cleaned = {}
     for key in OUTPUT_FIELDS:
-        if isinstance(cleaned[key], str):
-            cleaned[key] = cleaned[key].strip()
+        value = data.get(key)
+        if key == "seen_at":
+            cleaned[key] = value
+        else:
+            cleaned[key] = "" if value is None else _clean_text(value)
     if not cleaned["product"]:
         errors[prefix + "product"] = [_("Name the product the output came from.")]
     if not cleaned["url"] and not cleaned["share_id"]:
@@ -68,22 +113,13 @@ def output_clean(data: dict, *, prefix: str = "") -> dict:
             URLValidator(schemes=["http", "https"])(cleaned["url"])
         except ValidationError:
             errors[prefix + "url"] = [_("Enter a valid http(s) URL.")]
-    seen = cleaned["seen_at"]
-    if isinstance(seen, str):
-        parsed = parse_datetime(seen) if seen else None
-        if parsed is None and seen:
-            day = parse_date(seen)
-            parsed = datetime(day.year, day.month, day.day) if day else None
-        if parsed is not None and timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed)
-        seen = parsed
+    seen = _seen_at_parse(cleaned["seen_at"])
     if seen is None:
         errors[prefix + "seen_at"] = [_("Give when the output was seen (YYYY-MM-DD or YYYY-MM-DD HH:MM).")]
-    elif seen > timezone.now() + timezone.timedelta(minutes=5):
+    elif seen > timezone.now() + SEEN_AT_TOLERANCE:
         errors[prefix + "seen_at"] = [_("This date is in the future.")]
     cleaned["seen_at"] = seen
-    limits = {"product": 200, "model_name": 200, "url": 1000, "share_id": 200, "generation_id": 200}
-    for key, limit in limits.items():
+    for key, limit in OUTPUT_TEXT_LIMITS.items():
         if len(cleaned[key]) > limit and prefix + key not in errors:
             errors[prefix + key] = [_("At most %(n)d characters.") % {"n": limit}]
     if errors:
@@ -97,53 +133,86 @@ class ParsedOutputs:
     errors: list[tuple[int, dict[str, list[str]]]] = field(default_factory=list)  # (line, field errors)
 
 
+def _csv_error(message) -> ApplicationError:
+    return ApplicationError(message, code="csv_invalid", fields={"csv_file": [message]})
+
+
 def parse_outputs_csv(data: bytes | str) -> ParsedOutputs:
-    """Read outputs from a CSV (UTF-8, with or without BOM; the template's header row)."""
+    """Read outputs from a CSV (UTF-8, with or without BOM; the template's header row).
+
+    Every row is checked; a bad row is reported with the line it starts on in the file
+    (counting the header as line 1, and a quoted value over several lines as all of them).
+    A file that cannot be read as a whole raises ApplicationError.
+    """
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ApplicationError(
-                _("The CSV file is not UTF-8 text."), fields={"csv_file": [_("Save the file as UTF-8 CSV.")]}
+                _("The CSV file is not UTF-8 text."),
+                code="csv_not_utf8",
+                fields={"csv_file": [_("Save the file as “CSV UTF-8”.")]},
             ) from None
-    reader = csv.DictReader(io.StringIO(data))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if "product" not in header or ("url" not in header and "share_id" not in header):
-        raise ApplicationError(
-            _("The CSV file does not have the template's header row."),
-            fields={"csv_file": [_("The first row must name the columns: %(cols)s.") % {"cols": ", ".join(CSV_TEMPLATE_HEADER)}]},
-        )
-    reader.fieldnames = header
-    result = ParsedOutputs()
-    for line_no, row in enumerate(reader, start=2):
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-            continue
-        if len(result.rows) + len(result.errors) >= settings.BULK_FILING_MAX_ROWS:
+    data = data.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(data, newline=""))
+    try:
+        header = [cell.strip().lower() for cell in next(reader, [])]
+        if "product" not in header or "seen_at" not in header or not {"url", "share_id"} & set(header):
             raise ApplicationError(
-                _("The CSV file has more than %(n)d rows.") % {"n": settings.BULK_FILING_MAX_ROWS},
-                fields={"csv_file": [_("Split the file into smaller files.")]},
+                _("The CSV file does not have the template's header row."),
+                code="csv_header_missing",
+                fields={
+                    "csv_file": [
+                        _("The first row must name the columns: %(cols)s.")
+                        % {"cols": ", ".join(CSV_TEMPLATE_HEADER)}
+                    ]
+                },
             )
-        try:
-            result.rows.append(output_clean(row))
-        except ApplicationError as exc:
-            result.errors.append((line_no, exc.fields))
+        result = ParsedOutputs()
+        row_start = reader.line_num + 1
+        for values in reader:
+            line_no, row_start = row_start, reader.line_num + 1
+            if not any(value.strip() for value in values):
+                continue
+            if len(result.rows) + len(result.errors) >= settings.BULK_FILING_MAX_ROWS:
+                raise _csv_error(
+                    _("The CSV file has more than %(n)d rows; split it into smaller files.")
+                    % {"n": settings.BULK_FILING_MAX_ROWS}
+                )
+            # Cells beyond the header are ignored; missing trailing cells are blank.
+            row = dict(zip(header, values, strict=False))
+            try:
+                result.rows.append(output_clean(row))
+            except ApplicationError as exc:
+                result.errors.append((line_no, exc.fields))
+    except csv.Error as exc:
+        raise _csv_error(
+            _("The CSV file cannot be read near line %(line)d: %(error)s")
+            % {"line": reader.line_num, "error": exc}
+        ) from None
     return result
 
 
 def outputs_import_csv(*, case: Case, actor, data: bytes | str) -> list[Output]:
     """Add every row of a CSV as an output of a draft case; all rows or none."""
+    _check_claimant(case, actor)
     parsed = parse_outputs_csv(data)
     if parsed.errors:
         raise ApplicationError(
             _("%(n)d rows of the CSV file have errors; nothing was added.") % {"n": len(parsed.errors)},
             code="csv_rows_invalid",
-            fields={f"row {line}.{name}": msgs for line, errs in parsed.errors for name, msgs in errs.items()},
+            fields={
+                f"row {line}.{name}": msgs for line, errs in parsed.errors for name, msgs in errs.items()
+            },
         )
+    if not parsed.rows:
+        raise _csv_error(_("The CSV file has no outputs below its header row."))
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        if locked.state != "draft":
-            raise ApplicationError(_("Outputs can only be added to a draft."), code="invalid_state", status_code=409)
-        _check_claimant(locked, actor)
+        if locked.state != CaseState.DRAFT:
+            raise ApplicationError(
+                _("Outputs can only be added to a draft."), code="invalid_state", status_code=409
+            )
         outputs = _outputs_create(locked, parsed.rows)
         event_record(case=locked, actor=actor, action="outputs_added", data={"count": len(outputs)})
     return outputs
@@ -156,9 +225,30 @@ def _outputs_create(case: Case, rows: list[dict]) -> list[Output]:
     )
 
 
+def _is_claimant_staff(case: Case, actor) -> bool:
+    return actor.role in MEMBER_ROLES and actor.organisation_id == case.claimant_id
+
+
+def _is_respondent_staff(case: Case, actor) -> bool:
+    return actor.role in PROVIDER_ROLES and actor.organisation_id == case.respondent_id
+
+
 def _check_claimant(case: Case, actor) -> None:
-    if actor.role not in (Role.MEMBER_ADMIN, Role.MEMBER_LEGAL) or actor.organisation_id != case.claimant_id:
-        raise ApplicationError(_("Only the claimant's staff may change this case."), code="not_permitted", status_code=403)
+    if not _is_claimant_staff(case, actor):
+        raise ApplicationError(
+            _("Only the claimant's staff may change this case."), code="not_permitted", status_code=403
+        )
+
+
+def _check_party(case: Case, actor) -> None:
+    """Refuse anyone but the two parties' staff, the provider before it has the case, and closed cases."""
+    respondent_may = _is_respondent_staff(case, actor) and case.state != CaseState.DRAFT
+    if not (_is_claimant_staff(case, actor) or respondent_may):
+        raise ApplicationError(
+            _("Only the parties to a case may add to it."), code="not_permitted", status_code=403
+        )
+    if case.state in CLOSED_STATES:
+        raise ApplicationError(_("This case is closed."), code="case_closed", status_code=409)
 
 
 def case_create(
@@ -179,20 +269,27 @@ def case_create(
     """File a claim or inquiry with its outputs and evidence, as a draft or submitted at once.
 
     ``evidence`` is a list of ``(uploaded_file, output_index_or_None)``. Everything is
-    written in one transaction: a bad output or file leaves nothing behind.
+    checked before anything is written, and the rows are written in one transaction: a bad
+    output or file leaves nothing behind.
     """
     from .transitions import case_transition
 
-    if actor.role not in (Role.MEMBER_ADMIN, Role.MEMBER_LEGAL):
-        raise ApplicationError(_("Only a member's staff may file a case."), code="not_permitted", status_code=403)
+    if actor.role not in MEMBER_ROLES or actor.organisation_id is None:
+        raise ApplicationError(
+            _("Only a member's staff may file a case."), code="not_permitted", status_code=403
+        )
     errors: dict[str, list[str]] = {}
     if kind not in CaseKind.values:
         errors["kind"] = [_("Choose claim or inquiry.")]
     if respondent is None or respondent.kind != OrganisationKind.PROVIDER or not respondent.is_active:
         errors["respondent"] = [_("Choose a provider.")]
-    if not (title or "").strip():
+    title = _clean_text(title or "")
+    description = _clean_text(description or "")
+    if not title:
         errors["title"] = [_("This field is required.")]
-    if not (description or "").strip():
+    elif len(title) > Case._meta.get_field("title").max_length:
+        errors["title"] = [_("At most %(n)d characters.") % {"n": Case._meta.get_field("title").max_length}]
+    if not description:
         errors["description"] = [_("This field is required.")]
     if legal_basis not in LegalBasis.values:
         errors["legal_basis"] = [_("Choose a legal basis.")]
@@ -204,8 +301,9 @@ def case_create(
     works = list(works or [])
     if any(w.owner_id != actor.organisation_id for w in works):
         errors["works"] = [_("Only your organisation's works can be named.")]
+    outputs = list(outputs or [])
     cleaned_outputs = []
-    for index, data in enumerate(outputs or []):
+    for index, data in enumerate(outputs):
         try:
             cleaned_outputs.append(output_clean(data, prefix=f"outputs.{index}."))
         except ApplicationError as exc:
@@ -214,7 +312,7 @@ def case_create(
         errors["outputs"] = [_("A claim concerns at least one output.")]
     checked_evidence = []
     for index, (upload, output_index) in enumerate(evidence or []):
-        if output_index is not None and not (0 <= output_index < len(outputs or [])):
+        if output_index is not None and not (0 <= output_index < len(outputs)):
             errors[f"evidence.{index}"] = [_("This file refers to an output that is not in the case.")]
             continue
         try:
@@ -224,16 +322,22 @@ def case_create(
     if errors:
         raise ApplicationError(_("Please correct the errors below."), fields=errors)
 
+    # Files go to storage before the transaction so that the reference counter is not held
+    # locked while large files are written; a filing that then fails leaves only unreferenced
+    # content-addressed files behind.
+    stored = [
+        (upload, output_index, inspected, _evidence_file_put(upload, inspected))
+        for upload, output_index, inspected in checked_evidence
+    ]
     with transaction.atomic():
-        now = timezone.localtime()
         case = Case.objects.create(
-            reference=reference_next(kind=kind, year=now.year),
+            reference=reference_next(kind=kind, year=reference_year(timezone.now())),
             kind=kind,
             claimant_id=actor.organisation_id,
             respondent=respondent,
             filed_by=actor,
-            title=title.strip(),
-            description=description.strip(),
+            title=title,
+            description=description,
             legal_basis=legal_basis,
             remedies=remedies,
             priority=priority,
@@ -248,31 +352,49 @@ def case_create(
             to_state=case.state,
             data={"outputs": len(created_outputs), "respondent": respondent.slug},
         )
-        for upload, output_index, inspected in checked_evidence:
+        for upload, output_index, inspected, path in stored:
             output = created_outputs[output_index] if output_index is not None else None
-            _evidence_store(case=case, actor=actor, upload=upload, output=output, inspected=inspected)
+            _evidence_row_create(
+                case=case, actor=actor, upload=upload, output=output, inspected=inspected, path=path
+            )
         if submit:
             case = case_transition(case=case, action="submit", actor=actor)
     return case
 
 
-def _evidence_store(*, case, actor, upload, output, inspected, description="") -> Evidence:
+def _evidence_file_put(upload, inspected) -> str:
+    """Store the checked file under its SHA-256 unless those bytes are already stored; return the name."""
+    sha256, _content_type, size = inspected
+    name = evidence_storage_name(sha256)
+    if default_storage.exists(name):
+        if default_storage.size(name) == size:
+            return name
+        # A write that was cut short (a crash mid-upload) must not stand in for the real bytes.
+        default_storage.delete(name)
+    upload.seek(0)
+    saved = default_storage.save(name, upload)
+    if saved != name:
+        # A concurrent upload of the same bytes got there first; its copy is identical.
+        default_storage.delete(saved)
+    return name
+
+
+def _evidence_row_create(*, case, actor, upload, output, inspected, path, description="") -> Evidence:
+    """Record the stored file against the case (once per case and output) and write the event."""
     sha256, content_type, size = inspected
+    existing = Evidence.objects.filter(case=case, output=output, sha256=sha256).first()
+    if existing is not None:
+        return existing
     evidence = Evidence(
         case=case,
         output=output,
         sha256=sha256,
         content_type=content_type,
         size=size,
-        original_name=(getattr(upload, "name", "") or "file")[-255:],
-        description=description,
+        original_name=(PurePath(getattr(upload, "name", "") or "").name or "file")[-255:],
+        description=_clean_text(description)[: Evidence._meta.get_field("description").max_length],
         uploaded_by=actor,
     )
-    path = evidence_path(evidence, "")
-    # Content-addressed: identical bytes are stored once and the stored file is never rewritten.
-    if not default_storage.exists(path):
-        upload.seek(0)
-        path = default_storage.save(path, upload)
     evidence.file.name = path
     evidence.save()
     event_record(
@@ -284,36 +406,45 @@ def _evidence_store(*, case, actor, upload, output, inspected, description="") -
     return evidence
 
 
-def evidence_add(*, case: Case, actor, upload, output: Output | None = None, description: str = "") -> Evidence:
-    """Attach one checked file to an open case, by either party."""
-    inspected = inspect_upload(upload)
+def evidence_add(
+    *, case: Case, actor, upload, output: Output | None = None, description: str = ""
+) -> Evidence:
+    """Attach one checked file to an open case, by either party.
+
+    The same bytes attached again to the same case and output return the earlier record.
+    """
+    _check_party(case, actor)
     if output is not None and output.case_id != case.pk:
-        raise ApplicationError(_("This output is not part of the case."), fields={"output": [_("Choose an output of this case.")]})
+        raise ApplicationError(
+            _("This output is not part of the case."),
+            fields={"output": [_("Choose an output of this case.")]},
+        )
+    inspected = inspect_upload(upload)
+    path = _evidence_file_put(upload, inspected)
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         _check_party(locked, actor)
-        return _evidence_store(
-            case=locked, actor=actor, upload=upload, output=output, inspected=inspected, description=description
+        return _evidence_row_create(
+            case=locked,
+            actor=actor,
+            upload=upload,
+            output=output,
+            inspected=inspected,
+            path=path,
+            description=description,
         )
-
-
-def _check_party(case: Case, actor) -> None:
-    from claims.models import CLOSED_STATES, CaseState
-
-    party = actor.organisation_id in (case.claimant_id, case.respondent_id)
-    if not party or (actor.organisation_id == case.respondent_id and case.state == CaseState.DRAFT):
-        raise ApplicationError(_("Only the parties to a case may add to it."), code="not_permitted", status_code=403)
-    if case.state in CLOSED_STATES:
-        raise ApplicationError(_("This case is closed."), code="case_closed", status_code=409)
 
 
 def message_post(*, case: Case, actor, body: str) -> Message:
     """Add a message to the thread of an open case."""
-    body = (body or "").strip()
+    body = _clean_text(body or "")
     if not body:
         raise ApplicationError(_("Write a message first."), fields={"body": [_("This field is required.")]})
-    if len(body) > 20000:
-        raise ApplicationError(_("The message is too long."), fields={"body": [_("At most 20000 characters.")]})
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise ApplicationError(
+            _("The message is too long."),
+            fields={"body": [_("At most %(n)d characters.") % {"n": MESSAGE_MAX_LENGTH}]},
+        )
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         _check_party(locked, actor)

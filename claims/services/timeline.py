@@ -1,7 +1,14 @@
+"""The case timeline: append-only events, each chained to the previous one by its SHA-256."""
+
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
+from itertools import groupby
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from claims.models import Case, CaseEvent
@@ -10,13 +17,17 @@ GENESIS_HASH = "0" * 64
 
 
 def _json_safe(data):
+    # Store exactly what the hash will be computed over when the row is read back.
     return json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
 
 
 def event_record(*, case: Case, actor, action: str, from_state="", to_state="", data=None) -> CaseEvent:
-    """Append an event to the case's chain. Call with the case row locked (inside the transaction)."""
+    """Append an event to the case's chain; call inside the transaction that locked the case row.
+
+    Give ``from_state`` and ``to_state`` only for an event that changes the case's state: the
+    verifier checks that those events, in order, lead to the state the case is in.
+    """
     last = case.events.order_by("-seq").only("seq", "hash").first()
-    created = timezone.now()
     event = CaseEvent(
         case=case,
         seq=(last.seq + 1) if last else 1,
@@ -25,7 +36,7 @@ def event_record(*, case: Case, actor, action: str, from_state="", to_state="", 
         from_state=from_state,
         to_state=to_state,
         data=_json_safe(data),
-        created_at=created,
+        created_at=timezone.now(),
         prev_hash=last.hash if last else GENESIS_HASH,
     )
     event.hash = event.compute_hash()
@@ -36,25 +47,137 @@ def event_record(*, case: Case, actor, action: str, from_state="", to_state="", 
 @dataclass(frozen=True)
 class ChainProblem:
     case_reference: str
-    seq: int
+    seq: int | None
     problem: str
 
     def __str__(self):
+        if self.seq is None:
+            return f"{self.case_reference}: {self.problem}"
         return f"{self.case_reference} event #{self.seq}: {self.problem}"
+
+
+def chain_problems(*, reference: str, state: str, events: Iterable[CaseEvent]) -> list[ChainProblem]:
+    """Return every break in one case's events, given in ``seq`` order.
+
+    Checks that the sequence has no gaps, that each event links to the hash of the one
+    before, that each event's content still matches its own hash, that each state change
+    starts where the previous one ended, and that the last one ends in the case's state
+    (which catches a trailing event deleted, and a state written behind the timeline's back).
+    """
+    problems = []
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    current_state = None
+    for event in events:
+        if event.seq != expected_seq:
+            problems.append(ChainProblem(reference, event.seq, f"expected event #{expected_seq}"))
+        if event.prev_hash != expected_prev:
+            problems.append(ChainProblem(reference, event.seq, "does not link to the previous event"))
+        if event.compute_hash() != event.hash:
+            problems.append(ChainProblem(reference, event.seq, "content does not match its hash"))
+        if event.to_state:
+            if current_state is not None and event.from_state != current_state:
+                problems.append(
+                    ChainProblem(
+                        reference,
+                        event.seq,
+                        f"starts from “{event.from_state}” but the case was “{current_state}”",
+                    )
+                )
+            current_state = event.to_state
+        expected_prev = event.hash
+        expected_seq = event.seq + 1
+    if expected_seq == 1:
+        problems.append(ChainProblem(reference, None, "has no events"))
+    elif current_state != state:
+        problems.append(
+            ChainProblem(reference, None, f"the case is “{state}” but its timeline ends in “{current_state}”")
+        )
+    return problems
 
 
 def timeline_verify(*, case: Case) -> list[ChainProblem]:
     """Return every break in the case's hash chain (empty when the timeline is intact)."""
-    problems = []
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    for event in case.events.order_by("seq").iterator():
-        if event.seq != expected_seq:
-            problems.append(ChainProblem(case.reference, event.seq, f"expected event #{expected_seq}"))
-        if event.prev_hash != expected_prev:
-            problems.append(ChainProblem(case.reference, event.seq, "does not link to the previous event"))
-        if event.compute_hash() != event.hash:
-            problems.append(ChainProblem(case.reference, event.seq, "content does not match its hash"))
-        expected_prev = event.hash
-        expected_seq = event.seq + 1
-    return problems
+    current = Case.objects.values_list("reference", "state").get(pk=case.pk)
+    return chain_problems(reference=current[0], state=current[1], events=case.events.order_by("seq"))
+
+
+def timelines_verify(*, cases, batch_size: int = 500) -> Iterator[tuple[str, list[ChainProblem]]]:
+    """Yield ``(reference, problems)`` for every case of the queryset, reading in batches.
+
+    Each batch reads its events together with their case's state in one statement, so a
+    transition committed while the check runs cannot make an intact case look broken.
+    """
+    last_pk = 0
+    while True:
+        batch = list(cases.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            return
+        last_pk = batch[-1]
+        events = (
+            CaseEvent.objects.filter(case_id__in=batch)
+            .select_related("case")
+            .only(*_EVENT_FIELDS, "case__reference", "case__state")
+            .order_by("case_id", "seq")
+        )
+        seen = set()
+        for case_id, case_events in groupby(events.iterator(chunk_size=2000), key=lambda e: e.case_id):
+            case_events = list(case_events)
+            seen.add(case_id)
+            case = case_events[0].case
+            yield (
+                case.reference,
+                chain_problems(reference=case.reference, state=case.state, events=case_events),
+            )
+        without_events = Case.objects.filter(pk__in=[pk for pk in batch if pk not in seen])
+        for reference, state in without_events.order_by("pk").values_list("reference", "state"):
+            yield reference, chain_problems(reference=reference, state=state, events=[])
+
+
+_EVENT_FIELDS = (
+    "case",
+    "seq",
+    "actor",
+    "action",
+    "from_state",
+    "to_state",
+    "data",
+    "created_at",
+    "prev_hash",
+    "hash",
+)
+
+
+def events_record_bulk(*, entries: list[tuple[int, str, dict]], now) -> list[CaseEvent]:
+    """Append system events (no actor, no state change) to many cases in one insert.
+
+    ``entries`` are ``(case_id, action, data)`` in the order they happened. Call inside the
+    transaction that locked all those cases, as ``event_record`` requires for one.
+    """
+    if not entries:
+        return []
+    case_ids = {case_id for case_id, _action, _data in entries}
+    heads = {
+        case_id: (seq, digest)
+        for case_id, seq, digest in CaseEvent.objects.filter(case_id__in=case_ids)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("case_id")], order_by=F("seq").desc()))
+        .filter(rank=1)
+        .values_list("case_id", "seq", "hash")
+    }
+    created_at = now.astimezone(UTC)  # hashed as text: store and hash the same zone
+    events = []
+    for case_id, action, data in entries:
+        seq, prev_hash = heads.get(case_id, (0, GENESIS_HASH))
+        event = CaseEvent(
+            case_id=case_id,
+            seq=seq + 1,
+            actor=None,
+            action=action,
+            data=_json_safe(data),
+            created_at=created_at,
+            prev_hash=prev_hash,
+        )
+        event.hash = event.compute_hash()
+        heads[case_id] = (event.seq, event.hash)
+        events.append(event)
+    return CaseEvent.objects.bulk_create(events, batch_size=2000)

@@ -21,7 +21,9 @@ from claims.models import (
     Response,
     ResponseItem,
 )
+from claims.sla.clocks import clocks_apply_transition
 from members.errors import ApplicationError, TransitionNotAllowed
+from notifications.services import notify_on_commit
 
 from .timeline import event_record
 
@@ -35,9 +37,17 @@ class Action:
 
 
 def _text(payload, key, *, required, label, max_length=20000):
-    value = (payload.get(key) or "").strip()
+    value = payload.get(key) or ""
+    if not isinstance(value, str):
+        raise ApplicationError(
+            _("%(label)s must be text.") % {"label": label}, fields={key: [_("Enter text.")]}
+        )
+    # PostgreSQL text cannot hold NUL; it never belongs in a message anyway.
+    value = value.replace("\x00", "").strip()
     if required and not value:
-        raise ApplicationError(_("%(label)s is required.") % {"label": label}, fields={key: [_("This field is required.")]})
+        raise ApplicationError(
+            _("%(label)s is required.") % {"label": label}, fields={key: [_("This field is required.")]}
+        )
     if len(value) > max_length:
         raise ApplicationError(
             _("%(label)s is too long.") % {"label": label},
@@ -69,8 +79,9 @@ def _apply_acknowledge(case, actor, payload, from_state):
 
 def _apply_request_info(case, actor, payload, from_state):
     question = _text(payload, "question", required=True, label=_("Question"))
-    # Answering returns the case to where it was; a request straight after filing acknowledges it.
-    case.resume_state = CaseState.DISPUTED if from_state == CaseState.DISPUTED else CaseState.ACKNOWLEDGED
+    # Answering returns the case to where it was: acknowledged (a question straight after filing
+    # acknowledged it first) or disputed.
+    case.resume_state = from_state
     _post_message(case, actor, question)
     return {"question": question}
 
@@ -98,12 +109,17 @@ def _apply_respond(case, actor, payload, from_state):
     errors: dict[str, list[str]] = {}
     seen = set()
     rows = []
+    if not isinstance(items, list | tuple):
+        items = []
     for index, item in enumerate(items):
+        prefix = f"items.{index}"
+        if not isinstance(item, dict):
+            errors[f"{prefix}.output"] = [_("Choose an output of this case.")]
+            continue
         try:
             output_id = int(item.get("output"))
         except (TypeError, ValueError):
             output_id = None
-        prefix = f"items.{index}"
         if output_id not in outputs:
             errors[f"{prefix}.output"] = [_("This output does not belong to the case.")]
             continue
@@ -114,10 +130,10 @@ def _apply_respond(case, actor, payload, from_state):
         outcome = item.get("outcome")
         if outcome not in Outcome.values:
             errors[f"{prefix}.outcome"] = [_("Choose an outcome.")]
-        rationale = (item.get("rationale") or "").strip()
+        rationale = _item_text(item, "rationale")
         if not rationale:
             errors[f"{prefix}.rationale"] = [_("Give the rationale for this outcome.")]
-        rows.append((outputs[output_id], outcome, rationale, (item.get("measures") or "").strip()))
+        rows.append((outputs[output_id], outcome, rationale, _item_text(item, "measures")))
     missing = [o for pk, o in outputs.items() if pk not in seen]
     if missing:
         errors["items"] = [
@@ -131,7 +147,9 @@ def _apply_respond(case, actor, payload, from_state):
         case=case, author=actor, summary=summary, contact_name=contact_name, contact_email=contact_email
     )
     ResponseItem.objects.bulk_create(
-        ResponseItem(response=response, output=output, outcome=outcome, rationale=rationale, measures=measures)
+        ResponseItem(
+            response=response, output=output, outcome=outcome, rationale=rationale, measures=measures
+        )
         for output, outcome, rationale, measures in rows
     )
     return {
@@ -139,6 +157,11 @@ def _apply_respond(case, actor, payload, from_state):
         "outcomes": {str(output.position): outcome for output, outcome, _r, _m in rows},
         "contact": contact_name,
     }
+
+
+def _item_text(item, key):
+    value = item.get(key) or ""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else ""
 
 
 def _apply_accept(case, actor, payload, from_state):
@@ -152,10 +175,13 @@ def _apply_dispute(case, actor, payload, from_state):
     reasons = payload.get("reasons") or []
     if isinstance(reasons, str):
         reasons = [reasons]
-    invalid = [r for r in reasons if r not in DisputeReason.values]
-    if not reasons or invalid:
+    invalid = (
+        [r for r in reasons if r not in DisputeReason.values] if isinstance(reasons, list | tuple) else []
+    )
+    if not isinstance(reasons, list | tuple) or not reasons or invalid:
         raise ApplicationError(
-            _("Name at least one reason for the dispute."), fields={"reasons": [_("Choose one or more reasons.")]}
+            _("Name at least one reason for the dispute."),
+            fields={"reasons": [_("Choose one or more reasons.")]},
         )
     note = _text(payload, "note", required=True, label=_("Explanation"))
     case.dispute_count += 1
@@ -203,10 +229,18 @@ ACTIONS = {
         Action("withdraw", gettext_lazy("Withdraw"), "withdraw", _apply_withdraw),
         Action("escalate", gettext_lazy("Escalate"), "escalate", _apply_escalate),
         Action("close", gettext_lazy("Close"), "close", _apply_close),
-        Action("accept_by_default", gettext_lazy("Accept by default"), "accept_by_default", _apply_accept_by_default),
+        Action(
+            "accept_by_default",
+            gettext_lazy("Accept by default"),
+            "accept_by_default",
+            _apply_accept_by_default,
+        ),
     ]
 }
 USER_ACTIONS = [name for name in ACTIONS if name != "accept_by_default"]
+SECOND_DISPUTE = 2
+ACKNOWLEDGING_ACTIONS = ("respond", "request_info")
+SECOND_DISPUTE_REASON = "second dispute"
 
 
 def actions_available(*, case: Case, user) -> list[Action]:
@@ -219,17 +253,20 @@ def actions_available(*, case: Case, user) -> list[Action]:
 
 
 def _check_allowed(case: Case, action: Action, actor) -> None:
+    """Raise TransitionNotAllowed unless the case's state and the actor both allow the action."""
     method = getattr(case, action.method)
     if not can_proceed(method):
         raise TransitionNotAllowed(
-            _("A case that is “%(state)s” cannot be %(action)s.")
-            % {"state": case.get_state_display(), "action": str(action.label).lower()},
+            _("“%(action)s” is not possible while the case is “%(state)s”.")
+            % {"action": action.label, "state": case.get_state_display()},
             code="invalid_state",
         )
     if not has_transition_perm(method, actor):
         raise TransitionNotAllowed(
-            _("You may not %(action)s this case.") % {"action": str(action.label).lower()},
+            _("Your organisation or role does not allow “%(action)s” on this case.")
+            % {"action": action.label},
             code="not_permitted",
+            status_code=403,
         )
 
 
@@ -239,9 +276,12 @@ def _apply(case: Case, action: Action, actor, payload) -> None:
     getattr(case, action.method)()
     data = action.apply(case, actor, payload, from_state)
     case.save()
-    event_record(
+    # Clocks first: a breach that fell due before this step is recorded before it in the timeline.
+    clocks_apply_transition(case=case, action=action.name, now=timezone.now())
+    event = event_record(
         case=case, actor=actor, action=action.name, from_state=from_state, to_state=case.state, data=data
     )
+    notify_on_commit(event=event)
 
 
 def case_transition(*, case: Case | int, action: str, actor, payload: dict | None = None) -> Case:
@@ -254,14 +294,18 @@ def case_transition(*, case: Case | int, action: str, actor, payload: dict | Non
     if action not in ACTIONS:
         raise ApplicationError(_("Unknown action."), code="unknown_action", status_code=400)
     payload = payload or {}
+    if not isinstance(payload, dict):
+        raise ApplicationError(_("The request is malformed."), code="invalid_payload")
     case_id = case.pk if isinstance(case, Case) else case
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case_id)
-        if action == "respond" and locked.state == CaseState.SUBMITTED:
-            # A response straight from "submitted" acknowledges in the same step.
-            _check_allowed(locked, ACTIONS["respond"], actor)
+        if action in ACKNOWLEDGING_ACTIONS and locked.state == CaseState.SUBMITTED:
+            # Responding, or asking a question, shows the case was read: it is acknowledged in
+            # the same step, with its own event, so the timeline and the clocks say so.
+            _check_allowed(locked, ACTIONS[action], actor)
             _apply(locked, ACTIONS["acknowledge"], actor, {})
         _apply(locked, ACTIONS[action], actor, payload)
-        if action == "dispute" and locked.dispute_count >= 2:
-            _apply(locked, ACTIONS["escalate"], None, {"reason": "second dispute"})
+        if action == "dispute" and locked.dispute_count >= SECOND_DISPUTE:
+            # The parties could not settle it between them twice: the association takes over.
+            _apply(locked, ACTIONS["escalate"], None, {"reason": SECOND_DISPUTE_REASON})
     return locked

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from claims.sla.calendar import DEFAULT_CALENDAR, BusinessCalendar, add_business_time, business_time_between
@@ -111,11 +111,12 @@ def _all_thresholds(clock: Clock) -> list[int]:
     return thresholds
 
 
-def _reschedule(clock: Clock, calendar: BusinessCalendar | None) -> None:
+def _reschedule(clock: Clock, calendar: BusinessCalendar | None, recorded: set[int] | None = None) -> None:
     """Recompute due time and the next unrecorded threshold of a running clock."""
     times = _times(clock, calendar)
     clock.due_at = _threshold_moment(clock, BREACH, times)
-    recorded = set(clock.marks.values_list("threshold", flat=True)) if clock.pk else set()
+    if recorded is None:
+        recorded = set(clock.marks.values_list("threshold", flat=True)) if clock.pk else set()
     pending = [t for t in _all_thresholds(clock) if t not in recorded]
     if pending:
         clock.next_threshold = pending[0]
@@ -200,7 +201,7 @@ def clock_finish(*, clock: Clock, now: datetime, met: bool, calendar=None) -> No
         return
     if met and clock.status == ClockStatus.RUNNING:
         # A breach that fell due but was not yet processed is still a breach: record it now.
-        _record_due_marks(clock, now, calendar, notify=True, allow_actions=False)
+        _record_due_marks([clock], now, calendar)
     clock.consumed = clock_consumed(clock, now, calendar)
     clock.status = ClockStatus.MET if met else ClockStatus.STOPPED
     clock.stopped_at = now
@@ -240,57 +241,112 @@ def clocks_apply_transition(*, case, action: str, now: datetime) -> None:
                 clock_start(case=case, kind=kind, now=now, policy=policy, calendar=calendar)
 
 
-def _record_due_marks(
-    clock: Clock, now: datetime, calendar, *, notify: bool, allow_actions: bool
-) -> list[int]:
-    """Record every threshold of a running clock that has fallen due; return those newly recorded."""
-    from claims.services.timeline import event_record
+def _mark_action(clock: Clock, threshold: int) -> str:
+    if clock.kind == ClockKind.CLAIMANT_REVIEW:
+        return "sla_reminder"  # the claimant's review clock only reminds
+    return "sla_breached" if threshold >= BREACH else "sla_warning"
 
-    times = _times(clock, calendar)
-    recorded = set(clock.marks.values_list("threshold", flat=True))
-    newly = []
-    for threshold in _all_thresholds(clock):
-        if threshold in recorded:
-            continue
-        moment = _threshold_moment(clock, threshold, times)
-        if moment > now:
-            break
-        _, created = ClockMark.objects.get_or_create(
-            clock=clock, threshold=threshold, defaults={"due_at": moment, "recorded_at": now}
-        )
-        if not created:
-            continue
-        newly.append(threshold)
-        if threshold == ACCEPT_BY_DEFAULT:
-            continue
-        if threshold == BREACH:
-            clock.breached_at = moment
-        if clock.kind == ClockKind.CLAIMANT_REVIEW:
-            action = "sla_reminder"  # the claimant's review clock only reminds
-        else:
-            action = "sla_breached" if threshold >= BREACH else "sla_warning"
-        event = event_record(
-            case=clock.case,
-            actor=None,
-            action=action,
-            data={"clock": clock.kind, "threshold": threshold, "due_at": clock.due_at, "at": moment},
-        )
-        if notify:
-            from notifications.services import notify_on_commit
 
-            notify_on_commit(event=event)
+_SCHEDULE_FIELDS = ("breached_at", "due_at", "next_threshold", "next_threshold_at", "version")
+
+
+def _save_schedules(clocks: list[Clock]) -> None:
+    """Write the recomputed schedule of many clocks in one statement."""
+    if not clocks:
+        return
+    if connection.vendor != "postgresql":
+        Clock.objects.bulk_update(clocks, _SCHEDULE_FIELDS, batch_size=500)
+        return
+    # Django's bulk_update builds a CASE per field and row; unnest() of arrays is one cheap statement.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Clock._meta.db_table} AS clock
+            SET breached_at = v.breached_at, due_at = v.due_at, next_threshold = v.next_threshold,
+                next_threshold_at = v.next_threshold_at, version = v.version
+            FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::smallint[], %s::timestamptz[],
+                        %s::integer[])
+                AS v(id, breached_at, due_at, next_threshold, next_threshold_at, version)
+            WHERE clock.id = v.id
+            """,
+            [[c.pk for c in clocks]] + [[getattr(c, f) for c in clocks] for f in _SCHEDULE_FIELDS],
+        )
+
+
+def _record_due_marks(clocks: list[Clock], now: datetime, calendar) -> dict[int, list[int]]:
+    """Record every threshold of these running clocks that has fallen due, in bulk.
+
+    Call with the clocks' cases locked. Returns the newly recorded thresholds per clock id.
+    The unique constraint on (clock, threshold) is the last line of defence: a second
+    recording of the same threshold aborts the transaction instead of doubling a breach.
+    """
+    from claims.services.timeline import events_record_bulk
+    from notifications.services import notify_many_on_commit
+
+    recorded: dict[int, set[int]] = {clock.pk: set() for clock in clocks}
+    for clock_id, threshold in ClockMark.objects.filter(clock__in=clocks).values_list(
+        "clock_id", "threshold"
+    ):
+        recorded[clock_id].add(threshold)
+    marks, entries, newly = [], [], {}
+    for clock in clocks:
+        times = _times(clock, calendar)
+        newly[clock.pk] = []
+        for threshold in _all_thresholds(clock):
+            if threshold in recorded[clock.pk]:
+                continue
+            moment = _threshold_moment(clock, threshold, times)
+            if moment > now:
+                break
+            newly[clock.pk].append(threshold)
+            recorded[clock.pk].add(threshold)
+            marks.append(ClockMark(clock=clock, threshold=threshold, due_at=moment, recorded_at=now))
+            if threshold == BREACH:
+                clock.breached_at = moment
+            if threshold != ACCEPT_BY_DEFAULT:
+                data = {"clock": clock.kind, "threshold": threshold, "due_at": clock.due_at, "at": moment}
+                entries.append((clock.case_id, _mark_action(clock, threshold), data))
+        _reschedule(clock, calendar, recorded=recorded[clock.pk])
+    ClockMark.objects.bulk_create(marks, batch_size=2000)
+    events = events_record_bulk(entries=entries, now=now)
+    _save_schedules(clocks)
+    notify_many_on_commit(events=events)
     return newly
+
+
+def _follow_up(case, clock: Clock, newly: list[int]) -> bool:
+    """Escalate on a breach or accept by default when the policy says so; return whether the case moved."""
+    from claims.models import CLOSED_STATES, CaseState
+    from claims.services.transitions import case_transition
+
+    if (
+        BREACH in newly
+        and clock.escalate_on_breach
+        and case.state not in (CaseState.ESCALATED, *CLOSED_STATES)
+    ):
+        case_transition(
+            case=case, action="escalate", actor=None, payload={"reason": f"{clock.kind} clock breached"}
+        )
+        return True
+    if ACCEPT_BY_DEFAULT in newly and case.state == CaseState.RESPONDED:
+        case_transition(
+            case=case,
+            action="accept_by_default",
+            actor=None,
+            payload={"reason": "the claimant did not answer the response within the review period"},
+        )
+        return True
+    return False
 
 
 def clock_process(*, clock_id: int, version: int | None = None, now: datetime | None = None) -> list[int]:
     """Record the thresholds of one clock that have fallen due, exactly once.
 
-    Called by the ETA task (with the version it was scheduled for: a superseded schedule
-    exits) and by the sweep (without). Locks the case, then the clock, as the transition
-    service does, so it never deadlocks with a transition.
+    Called by the ETA task with the version it was scheduled for: a task for a superseded
+    schedule exits. Locks the case, then the clock, as the transition service does, so it
+    never deadlocks with a transition.
     """
-    from claims.models import Case, CaseState
-    from claims.services.transitions import case_transition
+    from claims.models import Case
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -301,35 +357,10 @@ def clock_process(*, clock_id: int, version: int | None = None, now: datetime | 
         clock = Clock.objects.select_for_update().get(pk=clock_id)
         if clock.status != ClockStatus.RUNNING or (version is not None and clock.version != version):
             return []
-        calendar = association_calendar()
-        clock.case = case
-        newly = _record_due_marks(clock, now, calendar, notify=True, allow_actions=True)
-        _reschedule(clock, calendar)
-        clock.save()
-        if (
-            BREACH in newly
-            and clock.escalate_on_breach
-            and case.state not in (CaseState.ESCALATED, *_closed())
-        ):
-            case_transition(
-                case=case, action="escalate", actor=None, payload={"reason": f"{clock.kind} clock breached"}
-            )
-        elif ACCEPT_BY_DEFAULT in newly and case.state == CaseState.RESPONDED:
-            case_transition(
-                case=case,
-                action="accept_by_default",
-                actor=None,
-                payload={"reason": "the claimant did not answer the response within the review period"},
-            )
-        else:
+        newly = _record_due_marks([clock], now, association_calendar())[clock.pk]
+        if not _follow_up(case, clock, newly):
             _schedule_check_on_commit(clock)
     return newly
-
-
-def _closed():
-    from claims.models import CLOSED_STATES
-
-    return CLOSED_STATES
 
 
 def clocks_due(*, now: datetime, limit: int = 10000) -> list[int]:
@@ -341,12 +372,46 @@ def clocks_due(*, now: datetime, limit: int = 10000) -> list[int]:
     )
 
 
-def clocks_sweep(*, now: datetime | None = None, limit: int = 10000) -> int:
-    """Process every clock with a due threshold; return how many thresholds were recorded."""
+def _sweep_batch(*, now: datetime, batch_size: int, calendar) -> int | None:
+    """Process one batch of due clocks in one transaction; None when nothing was left to lock."""
+    from claims.models import Case
+
+    with transaction.atomic():
+        due_cases = Clock.objects.filter(next_threshold_at__lte=now).values("case_id")[:batch_size]
+        # Lock the cases first, as transitions do; a case locked by a transition or another
+        # sweeper is skipped now and caught by the next sweep.
+        cases = {
+            case.pk: case
+            for case in Case.objects.filter(pk__in=due_cases)
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+        }
+        if not cases:
+            return None
+        clocks = list(
+            Clock.objects.filter(case_id__in=cases, next_threshold_at__lte=now)
+            .order_by("pk")
+            .select_for_update()
+        )
+        newly = _record_due_marks(clocks, now, calendar)
+        for clock in clocks:
+            if not _follow_up(cases[clock.case_id], clock, newly[clock.pk]):
+                _schedule_check_on_commit(clock)
+        return sum(len(thresholds) for thresholds in newly.values())
+
+
+def clocks_sweep(*, now: datetime | None = None, batch_size: int = 5000) -> int:
+    """Record every due threshold of every running clock; return how many were recorded.
+
+    One indexed query (on ``next_threshold_at``) finds the due clocks; each batch is
+    processed with bulk inserts and updates. Safe to run on several workers at once.
+    """
     now = now or timezone.now()
-    return sum(
-        len(clock_process(clock_id=clock_id, now=now)) for clock_id in clocks_due(now=now, limit=limit)
-    )
+    calendar = association_calendar()
+    total = 0
+    while (recorded := _sweep_batch(now=now, batch_size=batch_size, calendar=calendar)) is not None:
+        total += recorded
+    return total
 
 
 def clocks_schedule_upcoming(*, now: datetime | None = None) -> int:
