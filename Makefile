@@ -46,9 +46,9 @@ fmt: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## messages: extract translatable strings (ja, en) and compile them
+## messages: extract the translatable strings into locale/ja and compile them
 messages: $(INSTALLED)
-	$(BIN)/python manage.py makemessages --locale ja --locale en --ignore '.venv/*' --ignore 'var/*'
+	$(BIN)/python manage.py makemessages --locale ja --ignore '.venv/*' --ignore 'var/*'
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*' --ignore 'var/*'
 
 ## seed: add demo cases to the configured database (CASES=200 SEED=2026)

@@ -14,7 +14,9 @@ from _setup import django_on_bench_database
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clocks", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
     args = parser.parse_args()
@@ -23,7 +25,6 @@ def main():
     from django.db import connection
     from django.utils import timezone
 
-    from claims.models import Case
     from claims.sla.clocks import clocks_sweep
     from claims.sla.models import Clock, ClockMark
     from members.models import Organisation, Role, User
@@ -41,7 +42,8 @@ def main():
         slug="bench-member", defaults={"kind": "member", "name_ja": "ベンチ", "name_en": "Bench member"}
     )
     provider, _ = Organisation.objects.get_or_create(
-        slug="bench-provider", defaults={"kind": "provider", "name_ja": "ベンチAI", "name_en": "Bench provider"}
+        slug="bench-provider",
+        defaults={"kind": "provider", "name_ja": "ベンチAI", "name_en": "Bench provider"},
     )
     user = User.objects.filter(email="bench@member.bench").first() or User.objects.create_user(
         "bench@member.bench", None, organisation=member, role=Role.MEMBER_LEGAL
@@ -81,7 +83,11 @@ def main():
                 due_at = %(due)s, next_threshold_at = %(due)s
             WHERE id IN (SELECT id FROM claims_clock ORDER BY random() LIMIT %(due_n)s)
             """,
-            {"past": now - timezone.timedelta(days=8), "due": now - timezone.timedelta(days=1), "due_n": args.due},
+            {
+                "past": now - timezone.timedelta(days=8),
+                "due": now - timezone.timedelta(days=1),
+                "due_n": args.due,
+            },
         )
         cursor.execute("ANALYZE claims_clock; ANALYZE claims_case; ANALYZE claims_caseevent")
     print(f"prepared in {time.perf_counter() - started:.1f} s: {Clock.objects.count():,} clocks", flush=True)

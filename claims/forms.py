@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.models import CaseKind, CaseState, CloseOutcome, DisputeReason, Outcome, Priority
 from claims.selectors import CASE_LIST_DEFAULT_SORT, CASE_LIST_SORTS, case_outputs
+from claims.sla.selectors import CLOCK_FILTERS
 from members.selectors import counterparties_for
 
 TEXT_MAX = 20000
@@ -40,6 +41,14 @@ class ServiceErrorsMixin:
 # --- The case list ----------------------------------------------------------------------------
 
 
+CLOCK_FILTER_LABELS = {
+    "due_24h": _("Due within 24 h"),
+    "warning": _("Warning"),
+    "breached": _("Breached"),
+}
+# A filter the selector learns without a label here fails at import, not on the page.
+CLOCK_FILTER_CHOICES = [(value, CLOCK_FILTER_LABELS[value]) for value in CLOCK_FILTERS]
+
 SORT_CHOICES = [(key, key) for key in CASE_LIST_SORTS] + [(f"-{key}", f"-{key}") for key in CASE_LIST_SORTS]
 
 
@@ -56,6 +65,9 @@ class CaseFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     counterparty = forms.ModelChoiceField(label=_("Counterparty"), required=False, queryset=None)
     priority = forms.ChoiceField(label=_("Priority"), required=False)
+    clock = forms.ChoiceField(
+        label=_("Deadline"), required=False, choices=_blank_first(CLOCK_FILTER_CHOICES, _("Any deadline"))
+    )
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
@@ -84,6 +96,7 @@ class CaseFilterForm(forms.Form):
             "state": self._valid("state") or "",
             "kind": self._valid("kind") or "",
             "priority": self._valid("priority") or "",
+            "clock": self._valid("clock") or "",
             "counterparty": counterparty.pk if counterparty else None,
         }
 

@@ -1,7 +1,7 @@
 """Reads of cases, always scoped to what the user's organisation may see."""
 
 from django.db.models import Case as SqlCase
-from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, F, IntegerField, OrderBy, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
 from claims.models import (
@@ -16,6 +16,7 @@ from claims.models import (
     Response,
     ResponseItem,
 )
+from claims.sla.selectors import CLOCK_FILTERS, cases_annotate_clocks, cases_filter_by_clock
 from members.models import OrganisationKind
 
 # The order in which a case moves through its life; sorting by state follows it rather than the
@@ -29,6 +30,7 @@ CASE_LIST_SORTS = {
     "priority": ("priority_rank",),
     "state": ("state_rank",),
     "title": ("title",),
+    "due": ("next_due_at",),
 }
 CASE_LIST_DEFAULT_SORT = "-created"
 
@@ -73,25 +75,31 @@ def _rank(field: str, ranks: dict) -> SqlCase:
     )
 
 
-def case_list_sort_columns(ordering: str) -> list[str]:
-    """Translate a sort key such as ``"-priority"`` into order_by columns; unknown keys sort by default."""
+def case_list_sort_columns(ordering: str) -> list[OrderBy]:
+    """Translate a sort key such as ``"-priority"`` into order_by terms; unknown keys sort by default.
+
+    Cases without a value (no running clock, so no due time) come last in either direction.
+    """
     key = ordering.removeprefix("-")
     if key == "created_at":  # the column name is accepted as well as the key
         key = "created"
     if key not in CASE_LIST_SORTS:
         return case_list_sort_columns(CASE_LIST_DEFAULT_SORT)
     descending = ordering.startswith("-")
-    columns = [("-" if descending else "") + column for column in CASE_LIST_SORTS[key]]
     # A stable tie-break keeps pagination from repeating or skipping rows with equal sort values.
-    return [*columns, "-id" if descending else "id"]
+    columns = [*CASE_LIST_SORTS[key], "id"]
+    if descending:
+        return [F(column).desc(nulls_last=True) for column in columns]
+    return [F(column).asc(nulls_last=True) for column in columns]
 
 
 def case_list(*, user, filters: dict | None = None, ordering: str = CASE_LIST_DEFAULT_SORT) -> QuerySet[Case]:
     """Return the user's visible cases, filtered and sorted for the case list.
 
     ``filters`` may hold ``state``, ``kind``, ``priority``, ``counterparty`` (an organisation
-    id) and ``q`` (text in the reference, title or description). ``ordering`` is one of
-    ``CASE_LIST_SORTS``, prefixed with ``-`` for descending order.
+    id), ``clock`` (one of ``CLOCK_FILTERS``) and ``q`` (text in the reference, title or
+    description). ``ordering`` is one of ``CASE_LIST_SORTS``, prefixed with ``-`` for
+    descending order. Each case carries ``next_due_at`` and ``clock_breached`` for its deadline.
     """
     filters = filters or {}
     qs = cases_visible_to(user=user).select_related("claimant", "respondent")
@@ -104,6 +112,8 @@ def case_list(*, user, filters: dict | None = None, ordering: str = CASE_LIST_DE
     if filters.get("counterparty"):
         counterparty = filters["counterparty"]
         qs = qs.filter(Q(claimant_id=counterparty) | Q(respondent_id=counterparty))
+    if filters.get("clock") in CLOCK_FILTERS:
+        qs = cases_filter_by_clock(qs, filters["clock"])
     text = (filters.get("q") or "").strip()
     if text:
         qs = qs.filter(
@@ -114,6 +124,7 @@ def case_list(*, user, filters: dict | None = None, ordering: str = CASE_LIST_DE
         priority_rank=_rank("priority", PRIORITY_ORDER),
         state_rank=_rank("state", STATE_ORDER),
     )
+    qs = cases_annotate_clocks(qs)
     return qs.order_by(*case_list_sort_columns(ordering))
 
 

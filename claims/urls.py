@@ -11,7 +11,9 @@ urlpatterns = [
     path("cases/<str:reference>/actions/<str:action>/", cases.case_action, name="case_action"),
     path("cases/<str:reference>/messages/", cases.message_create, name="message_create"),
     path("cases/<str:reference>/evidence/", cases.evidence_upload, name="evidence_upload"),
-    path("cases/<str:reference>/evidence/<int:evidence_id>/", cases.evidence_download, name="evidence_download"),
+    path(
+        "cases/<str:reference>/evidence/<int:evidence_id>/", cases.evidence_download, name="evidence_download"
+    ),
     # Filing (claims/views/filing.py)
     path("file/", filing.case_new, name="case_new"),
     path("file/bulk/", filing.case_new_bulk, name="case_new_bulk"),

@@ -6,5 +6,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("members.urls")),
     path("org/", include("members.urls_users")),
+    path("inbox/", include("notifications.urls")),
     path("", include("claims.urls")),
 ]

@@ -23,9 +23,21 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Organisation"), {"fields": ("full_name", "organisation", "role", "language")}),
-        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
+    superuser_only_fields = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        """Keep the association's admins from granting themselves or others platform powers."""
+        readonly = super().get_readonly_fields(request, obj)
+        if not request.user.is_superuser:
+            readonly = (*readonly, *self.superuser_only_fields)
+        return readonly
+
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "organisation", "role", "password1", "password2")}),
     )

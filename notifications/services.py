@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from claims.sla.models import ClockKind
 from members.models import OrganisationKind, User
 from notifications.models import Notification
 
@@ -56,7 +57,7 @@ def _subject(event) -> str:
         "ref": case.reference,
         "title": case.title,
         "threshold": data.get("threshold", ""),
-        "clock": _(clock.replace("_", "-")) if clock else "",
+        "clock": str(ClockKind(clock).label).lower() if clock in ClockKind.values else "",
     }
 
 

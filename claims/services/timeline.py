@@ -11,6 +11,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from claims.bulk import bulk_insert
 from claims.models import Case, CaseEvent
 
 GENESIS_HASH = "0" * 64
@@ -180,4 +181,4 @@ def events_record_bulk(*, entries: list[tuple[int, str, dict]], now) -> list[Cas
         event.hash = event.compute_hash()
         heads[case_id] = (event.seq, event.hash)
         events.append(event)
-    return CaseEvent.objects.bulk_create(events, batch_size=2000)
+    return bulk_insert(events, fields=list(_EVENT_FIELDS), returning_ids=True)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from claims.bulk import bulk_insert
 from claims.sla.calendar import DEFAULT_CALENDAR, BusinessCalendar, add_business_time, business_time_between
 from claims.sla.models import Clock, ClockKind, ClockMark, ClockStatus, ClosureDay, SlaPolicy, TimeBasis
 
@@ -284,8 +285,8 @@ def _record_due_marks(clocks: list[Clock], now: datetime, calendar) -> dict[int,
     from notifications.services import notify_many_on_commit
 
     recorded: dict[int, set[int]] = {clock.pk: set() for clock in clocks}
-    for clock_id, threshold in ClockMark.objects.filter(clock__in=clocks).values_list(
-        "clock_id", "threshold"
+    for clock_id, threshold in (
+        ClockMark.objects.filter(clock_id__in=recorded).order_by().values_list("clock_id", "threshold")
     ):
         recorded[clock_id].add(threshold)
     marks, entries, newly = [], [], {}
@@ -307,36 +308,34 @@ def _record_due_marks(clocks: list[Clock], now: datetime, calendar) -> dict[int,
                 data = {"clock": clock.kind, "threshold": threshold, "due_at": clock.due_at, "at": moment}
                 entries.append((clock.case_id, _mark_action(clock, threshold), data))
         _reschedule(clock, calendar, recorded=recorded[clock.pk])
-    ClockMark.objects.bulk_create(marks, batch_size=2000)
+    bulk_insert(marks, fields=["clock", "threshold", "due_at", "recorded_at"])
     events = events_record_bulk(entries=entries, now=now)
     _save_schedules(clocks)
     notify_many_on_commit(events=events)
     return newly
 
 
-def _follow_up(case, clock: Clock, newly: list[int]) -> bool:
-    """Escalate on a breach or accept by default when the policy says so; return whether the case moved."""
+def _follow_up(case_id: int, case_state: str, clock: Clock, newly: list[int]) -> str | None:
+    """Escalate on a breach or accept by default when the policy says so; return the new state, if any."""
     from claims.models import CLOSED_STATES, CaseState
     from claims.services.transitions import case_transition
 
     if (
         BREACH in newly
         and clock.escalate_on_breach
-        and case.state not in (CaseState.ESCALATED, *CLOSED_STATES)
+        and case_state not in (CaseState.ESCALATED, *CLOSED_STATES)
     ):
-        case_transition(
-            case=case, action="escalate", actor=None, payload={"reason": f"{clock.kind} clock breached"}
-        )
-        return True
-    if ACCEPT_BY_DEFAULT in newly and case.state == CaseState.RESPONDED:
-        case_transition(
-            case=case,
+        return case_transition(
+            case=case_id, action="escalate", actor=None, payload={"reason": f"{clock.kind} clock breached"}
+        ).state
+    if ACCEPT_BY_DEFAULT in newly and case_state == CaseState.RESPONDED:
+        return case_transition(
+            case=case_id,
             action="accept_by_default",
             actor=None,
             payload={"reason": "the claimant did not answer the response within the review period"},
-        )
-        return True
-    return False
+        ).state
+    return None
 
 
 def clock_process(*, clock_id: int, version: int | None = None, now: datetime | None = None) -> list[int]:
@@ -358,7 +357,7 @@ def clock_process(*, clock_id: int, version: int | None = None, now: datetime | 
         if clock.status != ClockStatus.RUNNING or (version is not None and clock.version != version):
             return []
         newly = _record_due_marks([clock], now, association_calendar())[clock.pk]
-        if not _follow_up(case, clock, newly):
+        if not _follow_up(case.pk, case.state, clock, newly):
             _schedule_check_on_commit(clock)
     return newly
 
@@ -380,27 +379,31 @@ def _sweep_batch(*, now: datetime, batch_size: int, calendar) -> int | None:
         due_cases = Clock.objects.filter(next_threshold_at__lte=now).values("case_id")[:batch_size]
         # Lock the cases first, as transitions do; a case locked by a transition or another
         # sweeper is skipped now and caught by the next sweep.
-        cases = {
-            case.pk: case
-            for case in Case.objects.filter(pk__in=due_cases)
+        case_states = dict(
+            Case.objects.filter(pk__in=due_cases)
             .order_by("pk")
             .select_for_update(skip_locked=True)
-        }
-        if not cases:
+            .values_list("pk", "state")
+        )
+        if not case_states:
             return None
         clocks = list(
-            Clock.objects.filter(case_id__in=cases, next_threshold_at__lte=now)
+            Clock.objects.filter(case_id__in=case_states, next_threshold_at__lte=now)
             .order_by("pk")
             .select_for_update()
         )
         newly = _record_due_marks(clocks, now, calendar)
         for clock in clocks:
-            if not _follow_up(cases[clock.case_id], clock, newly[clock.pk]):
+            # Two clocks of one case may breach in the same sweep: the second sees the escalation.
+            moved_to = _follow_up(clock.case_id, case_states[clock.case_id], clock, newly[clock.pk])
+            if moved_to:
+                case_states[clock.case_id] = moved_to
+            else:
                 _schedule_check_on_commit(clock)
         return sum(len(thresholds) for thresholds in newly.values())
 
 
-def clocks_sweep(*, now: datetime | None = None, batch_size: int = 5000) -> int:
+def clocks_sweep(*, now: datetime | None = None, batch_size: int = 10000) -> int:
     """Record every due threshold of every running clock; return how many were recorded.
 
     One indexed query (on ``next_threshold_at``) finds the due clocks; each batch is

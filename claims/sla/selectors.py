@@ -3,13 +3,16 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from claims.sla.clocks import BREACH, association_calendar, clock_consumed
 from claims.sla.models import Clock, ClockKind, ClockMark, ClockStatus
 
 CLOCK_FILTERS = ("due_24h", "warning", "breached")
+# The provider's obligations. The claimant's review clock only sends reminders: passing its
+# target is no breach, so it neither flags a case as breached nor joins a provider's queue.
+PROVIDER_CLOCKS = (ClockKind.ACKNOWLEDGEMENT, ClockKind.RESPONSE, ClockKind.RE_RESPONSE)
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,7 @@ class ClockView:
     clock: Clock
     kind_label: str
     state: str  # running, paused, warning, breached, met, met_late, stopped
-    due_at: datetime | None
+    due_at: datetime | None  # only while running: a paused clock's due time moves when it resumes
     remaining: timedelta | None  # counted (business or calendar) time left; negative once overdue
     share_elapsed: float  # 0.0 … 1.0+, of the target
 
@@ -41,25 +44,48 @@ def _state(clock: Clock, share: float) -> str:
     return "warning" if share >= warning else "running"
 
 
-def clock_views_for_case(*, case, now: datetime | None = None) -> list[ClockView]:
-    """Return every clock of the case with its due time, remaining time and share elapsed."""
+def _clock_view(clock: Clock, now: datetime, calendar) -> ClockView:
+    consumed = clock_consumed(clock, now, calendar)
+    share = consumed / clock.target if clock.target else 1.0
+    return ClockView(
+        clock=clock,
+        kind_label=ClockKind(clock.kind).label,
+        state=_state(clock, share),
+        due_at=clock.due_at if clock.status == ClockStatus.RUNNING else None,
+        remaining=(clock.target - consumed) if clock.is_live else None,
+        share_elapsed=share,
+    )
+
+
+def clock_views(*, clocks, now: datetime | None = None) -> list[ClockView]:
+    """Return what each of these clocks shows at ``now``; the calendar is read once for all."""
     now = now or timezone.now()
     calendar = association_calendar()
-    views = []
-    for clock in case.clocks.order_by("started_at", "id"):
-        consumed = clock_consumed(clock, now, calendar)
-        share = consumed / clock.target if clock.target else 1.0
-        views.append(
-            ClockView(
-                clock=clock,
-                kind_label=ClockKind(clock.kind).label,
-                state=_state(clock, share),
-                due_at=clock.due_at if clock.is_live else None,
-                remaining=(clock.target - consumed) if clock.is_live else None,
-                share_elapsed=share,
-            )
-        )
-    return views
+    return [_clock_view(clock, now, calendar) for clock in clocks]
+
+
+def clock_views_for_case(*, case, now: datetime | None = None) -> list[ClockView]:
+    """Return every clock of the case with its due time, remaining time and share elapsed."""
+    return clock_views(clocks=case.clocks.order_by("started_at", "id"), now=now)
+
+
+def cases_annotate_clocks(queryset: QuerySet) -> QuerySet:
+    """Annotate each case with ``next_due_at`` (its soonest running clock) and ``clock_breached``.
+
+    Both are correlated subqueries of the one list query, so a page of cases costs no query per row.
+    """
+    soonest = (
+        Clock.objects.filter(case=OuterRef("pk"), status=ClockStatus.RUNNING)
+        .order_by()
+        .values("case")
+        .annotate(soonest=Min("due_at"))
+        .values("soonest")
+    )
+    return queryset.annotate(next_due_at=Subquery(soonest), clock_breached=Exists(_breached_clocks()))
+
+
+def _breached_clocks() -> QuerySet[Clock]:
+    return Clock.objects.filter(case=OuterRef("pk"), kind__in=PROVIDER_CLOCKS, breached_at__isnull=False)
 
 
 def cases_filter_by_clock(queryset: QuerySet, clock_filter: str, *, now: datetime | None = None) -> QuerySet:
@@ -73,7 +99,7 @@ def cases_filter_by_clock(queryset: QuerySet, clock_filter: str, *, now: datetim
         warned = ClockMark.objects.filter(clock=OuterRef("pk"), threshold__lt=BREACH)
         return queryset.filter(Exists(live.filter(breached_at__isnull=True).filter(Exists(warned))))
     if clock_filter == "breached":
-        return queryset.filter(Exists(Clock.objects.filter(case=OuterRef("pk"), breached_at__isnull=False)))
+        return queryset.filter(Exists(_breached_clocks()))
     return queryset
 
 
@@ -83,8 +109,8 @@ def clocks_due_next(*, cases: QuerySet, limit: int = 50) -> QuerySet[Clock]:
         Clock.objects.filter(
             case__in=cases,
             status=ClockStatus.RUNNING,
-            kind__in=[ClockKind.ACKNOWLEDGEMENT, ClockKind.RESPONSE, ClockKind.RE_RESPONSE],
+            kind__in=PROVIDER_CLOCKS,
         )
         .select_related("case", "case__claimant")
-        .order_by("due_at")[:limit]
+        .order_by("due_at", "id")[:limit]
     )

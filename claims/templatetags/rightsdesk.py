@@ -1,6 +1,6 @@
 """Presentation helpers for RightsDesk templates: Tokyo times, state labels, timeline summaries."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import template
@@ -9,11 +9,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from claims.models import CaseState, CloseOutcome, DisputeReason, Outcome, Priority, Remedy
 from claims.services.transitions import ACTIONS
-from claims.sla.models import ClockKind
+from claims.sla.models import BUSINESS_DAY, ClockKind, TimeBasis
 
 register = template.Library()
 
@@ -64,6 +64,18 @@ EVENT_DATA_LABELS = {
     "due_at": gettext_lazy("Due"),
     "at": gettext_lazy("At"),
 }
+# What a clock shows (claims.sla.selectors.ClockView.state): the clock's status, sharpened by
+# how much of its target is used.
+CLOCK_STATE_LABELS = {
+    "running": pgettext_lazy("clock state", "Running"),
+    "warning": pgettext_lazy("clock state", "Warning"),
+    "breached": pgettext_lazy("clock state", "Breached"),
+    "paused": pgettext_lazy("clock state", "Paused"),
+    "met": pgettext_lazy("clock state", "Met"),
+    "met_late": pgettext_lazy("clock state", "Met late"),
+    "stopped": pgettext_lazy("clock state", "Stopped"),
+}
+
 # Ids of rows shown elsewhere on the page; they mean nothing to a reader of the timeline.
 EVENT_DATA_HIDDEN = frozenset({"message", "response"})
 SUMMARY_MAX = 120
@@ -91,6 +103,14 @@ def tokyo_date(value):
     if not isinstance(value, datetime):
         return ""
     return value.astimezone(TOKYO).strftime("%Y-%m-%d")
+
+
+@register.filter
+def tokyo_time(value):
+    """Format the time of day in Asia/Tokyo with its zone, e.g. ``14:03 JST``."""
+    if not isinstance(value, datetime):
+        return ""
+    return value.astimezone(TOKYO).strftime("%H:%M %Z")
 
 
 @register.filter
@@ -132,6 +152,49 @@ def state_badge(state):
 @register.simple_tag
 def priority_badge(priority):
     return format_html('<span class="priority priority-{}">{}</span>', priority, priority_label(priority))
+
+
+@register.filter
+def clock_state_label(state):
+    return str(CLOCK_STATE_LABELS.get(state, state))
+
+
+@register.simple_tag
+def clock_badge(state):
+    return format_html('<span class="badge clock-{}">{}</span>', state, clock_state_label(state))
+
+
+def _duration_parts(amount: timedelta, basis: str) -> list[str]:
+    """Return the two largest units of a non-negative duration, e.g. ["1 business day", "3 h"]."""
+    business = basis == TimeBasis.BUSINESS
+    days, rest = divmod(amount, BUSINESS_DAY if business else timedelta(days=1))
+    hours, rest = divmod(rest, timedelta(hours=1))
+    minutes = rest // timedelta(minutes=1)
+    parts = []
+    if days and business:
+        parts.append(ngettext("%(count)d business day", "%(count)d business days", days) % {"count": days})
+    elif days:
+        parts.append(ngettext("%(count)d day", "%(count)d days", days) % {"count": days})
+    if hours:
+        parts.append(_("%(count)d h") % {"count": hours})
+    # Minutes matter only within the last day; beside days they are noise.
+    if minutes and not days:
+        parts.append(_("%(count)d min") % {"count": minutes})
+    return parts
+
+
+@register.filter
+def sla_duration(value, basis=TimeBasis.CALENDAR):
+    """Format a clock's time in its basis: "1 business day 3 h", "2 days 4 h", "overdue by 5 h".
+
+    Business days are the association's nine-hour working days; a negative duration is overdue.
+    """
+    if not isinstance(value, timedelta):
+        return ""
+    overdue = value < timedelta(0)
+    parts = _duration_parts(abs(value), basis)
+    text = " ".join(parts) if parts else _("less than a minute")
+    return _("overdue by %(duration)s") % {"duration": text} if overdue else text
 
 
 @register.filter

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -18,21 +19,29 @@ from claims.selectors import (
     case_messages,
     case_outputs,
     case_responses,
+    cases_visible_to,
     evidence_get_for_user,
 )
 from claims.selectors import case_list as cases_filtered
 from claims.services import case_transition, evidence_add, message_post, timeline_verify
 from claims.services.transitions import actions_available
+from claims.sla.selectors import clock_views, clock_views_for_case, clocks_due_next
 from members.errors import ApplicationError
 
 CASES_PER_PAGE = 25
+DUE_NEXT_LIMIT = 50
 
 
 @login_required
 @require_GET
 def home(request):
-    """Start at the case list (a provider's due-next queue will take its place)."""
-    return redirect("claims:case_list")
+    """Show a provider what falls due next; members and the association start at the case list."""
+    if not request.user.is_provider_side:
+        return redirect("claims:case_list")
+    clocks = clocks_due_next(cases=cases_visible_to(user=request.user), limit=DUE_NEXT_LIMIT)
+    due_clocks = clock_views(clocks=clocks)
+    context = {"due_clocks": due_clocks, "truncated": len(due_clocks) >= DUE_NEXT_LIMIT}
+    return render(request, "claims/home_provider.html", context)
 
 
 @login_required
@@ -41,7 +50,8 @@ def case_list(request):
     form = CaseFilterForm(request.GET, user=request.user)
     cases = cases_filtered(user=request.user, filters=form.filters(), ordering=form.ordering())
     page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"filter_form": form, "page": page, "sort": form.ordering()}
+    # ``now`` lets the table mark a due time already past (a claimant's review never "breaches").
+    context = {"filter_form": form, "page": page, "sort": form.ordering(), "now": timezone.now()}
     # The filter form and the table's links ask htmx for the table alone; a history restore
     # (back button after the cache expired) needs the whole page again.
     htmx = request.htmx
@@ -93,6 +103,7 @@ def _render_case(request, case, *, action_form=None, message_form=None, evidence
         "message_form": message_form,
         "evidence_form": evidence_form,
         "works": case.works.all(),
+        "clock_views": clock_views_for_case(case=case),
     }
     return render(request, "claims/case_detail.html", context, status=status)
 

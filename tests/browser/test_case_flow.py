@@ -115,9 +115,10 @@ def test_claim_is_filed_answered_and_accepted(page, legal, agent, provider, scre
     snap(page, "02-filed-case")
     log_out(page)
 
-    # The provider's agent finds it in the list and responds to each output.
+    # The provider's agent lands on the "due next" queue, finds the case there and responds to each output.
     log_in(page, agent)
-    page.get_by_role("link", name=reference).click()
+    expect(page.get_by_role("heading", name="Due next")).to_be_visible()
+    page.get_by_role("link", name=reference).first.click()
     expect(page.get_by_role("heading", name="Our heroine in generated videos")).to_be_visible()
     snap(page, "03-agent-case")
     form = respond_form(page)

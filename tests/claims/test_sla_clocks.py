@@ -249,3 +249,14 @@ def test_concurrent_sweeps_on_two_connections_record_once(file_case):
     assert ClockMark.objects.count() == 5 * 3
     for case in cases:
         assert case.events.filter(action="sla_breached").count() == 1
+
+
+def test_two_clocks_of_one_case_breaching_in_one_sweep_escalate_it_once(filed_monday):
+    # By Tuesday 1 December both the acknowledgement and the response clock are long overdue.
+    recorded = clocks_sweep(now=jst(2026, 12, 1, 10, 0))
+    assert recorded == 3 + 3  # 50/80/100 of each clock
+    filed_monday.refresh_from_db()
+    assert filed_monday.state == CaseState.ESCALATED
+    assert filed_monday.events.filter(action="escalate").count() == 1
+    assert filed_monday.events.filter(action="sla_breached").count() == 2
+    assert clocks_due(now=jst(2027, 1, 31, 0, 0)) == []
