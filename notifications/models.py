@@ -9,7 +9,7 @@ class NotificationQuerySet(models.QuerySet):
 
 
 class Notification(models.Model):
-    """One entry in a user's in-app inbox, made from one case event."""
+    """One entry in a user's in-app inbox: about a case event, or an alert to an organisation's admins."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -17,7 +17,9 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
-    event = models.ForeignKey("claims.CaseEvent", on_delete=models.CASCADE, related_name="notifications")
+    event = models.ForeignKey(
+        "claims.CaseEvent", on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
+    )
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("body"), blank=True)
     url = models.CharField(max_length=300, blank=True)

@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from claims.sla.models import ClockKind
-from members.models import OrganisationKind, User
+from members.models import ADMIN_ROLES, OrganisationKind, User
 from notifications.models import Notification
 
 # Events worth telling people about, and whom: "claimant", "respondent", "association".
@@ -135,3 +135,28 @@ def notify_many_on_commit(*, events, chunk_size: int = 500) -> None:
     for start in range(0, len(event_ids), chunk_size):
         chunk = event_ids[start : start + chunk_size]
         transaction.on_commit(partial(deliver_events_notifications.delay, event_ids=chunk))
+
+
+def admin_alert(*, organisation, subject: str, body: str = "", url: str = "") -> int:
+    """Tell an organisation's administrators something about their own setup (inbox and email).
+
+    ``subject`` and ``body`` are rendered per recipient: pass lazy translations (gettext_lazy
+    with %-formatting done by the caller inside ``translation.override``) or plain text.
+    """
+    admins = User.objects.filter(organisation=organisation, is_active=True, role__in=list(ADMIN_ROLES))
+    sent = 0
+    for user in admins:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            text_subject, text_body = str(subject), str(body)
+        Notification.objects.create(
+            recipient=user, event=None, subject=text_subject[:300], body=text_body, url=url
+        )
+        send_mail(
+            subject=f"[RightsDesk] {text_subject}",
+            message=f"{text_body}\n\n{settings.SITE_URL}{url}".strip(),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+            fail_silently=False,
+        )
+        sent += 1
+    return sent

@@ -244,3 +244,23 @@ def test_the_badge_costs_one_count_query_and_none_for_visitors(client, login, ag
     assert unread_badge(response) == 3
     nav = re.search(r'<nav class="mainnav".*?</nav>', response.content.decode(), re.S).group(0)
     assert f'href="{INBOX}"' in nav
+
+
+def test_admin_alert_reaches_only_that_organisations_admins_in_their_language(mailoutbox):
+    from django.utils.translation import gettext_lazy
+
+    from members.models import Role
+    from notifications.services import admin_alert
+    from tests.factories import ProviderFactory, UserFactory
+
+    provider = ProviderFactory()
+    admin_ja = UserFactory(role=Role.PROVIDER_ADMIN, organisation=provider, language="ja")
+    UserFactory(role=Role.PROVIDER_AGENT, organisation=provider)
+    UserFactory(role=Role.PROVIDER_ADMIN)  # another provider's admin
+
+    assert admin_alert(organisation=provider, subject=gettext_lazy("Language")) == 1
+    note = Notification.objects.get()
+    assert note.recipient == admin_ja
+    assert note.event is None
+    assert note.subject == "言語"
+    assert [m.to for m in mailoutbox] == [[admin_ja.email]]
