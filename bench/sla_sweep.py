@@ -92,11 +92,12 @@ def main():
         cursor.execute("ANALYZE claims_clock; ANALYZE claims_case; ANALYZE claims_caseevent")
     print(f"prepared in {time.perf_counter() - started:.1f} s: {Clock.objects.count():,} clocks", flush=True)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     recorded = clocks_sweep(now=timezone.now())
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     marks = ClockMark.objects.filter(threshold=100).count()
     print(f"sweep recorded {recorded:,} breaches ({marks:,} marks in the database) in {elapsed:.3f} s")
+    print(f"  of which {cpu:.3f} s Python CPU in this process; the rest is waiting on PostgreSQL")
     print(f"target ≤ 2 s for 10,000: {'met' if elapsed <= 2 and marks == args.due else 'NOT met'}")
     second = time.perf_counter()
     again = clocks_sweep(now=timezone.now())

@@ -1,67 +1,68 @@
-"""Fast multi-row inserts for the hot paths (the SLA sweep), with a portable fallback."""
+"""Fast multi-row inserts for the hot path of the SLA sweep, with a portable fallback."""
 
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
-
-_PG_TYPES = {
-    models.BigAutoField: "bigint",
-    models.BigIntegerField: "bigint",
-    models.ForeignKey: "bigint",
-    models.PositiveIntegerField: "integer",
-    models.PositiveSmallIntegerField: "smallint",
-    models.IntegerField: "integer",
-    models.CharField: "text",
-    models.TextField: "text",
-    models.JSONField: "jsonb",
-    models.DateTimeField: "timestamptz",
-}
+from django.db.models.expressions import RawSQL
 
 
-def _pg_type(field) -> str:
-    for cls in type(field).__mro__:
-        if cls in _PG_TYPES:
-            return _PG_TYPES[cls]
-    raise TypeError(f"No PostgreSQL array type known for {field!r}")
-
-
-def bulk_insert(objs: list, *, fields: list[str], returning_ids: bool = False) -> list:
-    """Insert model instances; on PostgreSQL as one INSERT … SELECT FROM unnest(arrays).
-
-    Django's bulk_create prepares every value of every row through the field API, which
-    dominates a 10,000-row insert; unnest() of one array per column skips that. Values are
-    taken as they are (JSON fields are serialised), so only plain, already-validated data
-    belongs here. Sets ``pk`` on the instances when ``returning_ids``.
-    """
-    if not objs:
-        return objs
-    model = type(objs[0])
-    if connection.vendor != "postgresql":
-        return model.objects.bulk_create(objs, batch_size=1000)
-    meta = model._meta
-    model_fields = [meta.get_field(name) for name in fields]
-    columns, arrays, casts = [], [], []
-    for field in model_fields:
-        values = [getattr(obj, field.attname) for obj in objs]
-        if isinstance(field, models.JSONField):
-            values = [json.dumps(v, cls=DjangoJSONEncoder) for v in values]
-        columns.append(connection.ops.quote_name(field.column))
-        arrays.append(values)
-        casts.append(f"%s::{_pg_type(field)}[]")
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT * FROM unnest({', '.join(casts)})"
-    )
-    if returning_ids:
-        sql += f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
+def allocate_ids(model, count: int) -> list[int]:
+    """Reserve ``count`` primary keys from the table's sequence (PostgreSQL)."""
+    table = model._meta.db_table
+    column = model._meta.pk.column
     with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
-        if returning_ids:
-            # INSERT … SELECT unnest() returns rows in input order; bulk_create relies on it too.
-            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-                obj.pk = pk
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return objs
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool = False) -> list[int]:
+    """Insert plain rows (values in ``columns`` order, by attribute name) and return their ids.
+
+    On PostgreSQL the rows are streamed with COPY: Django's bulk_create prepares every value
+    through the field API and psycopg quotes every array element, which together dominate a
+    10,000-row insert. Values are written as given (JSON fields serialised), so only data the
+    caller has already validated belongs here. Elsewhere (SQLite) it falls back to bulk_create.
+    Ids are returned only when ``with_ids``.
+    """
+    if not rows:
+        return []
+    meta = model._meta
+    fields = [meta.get_field(name) for name in columns]
+    json_positions = [i for i, field in enumerate(fields) if isinstance(field, models.JSONField)]
+    if connection.vendor != "postgresql":
+        objs = model.objects.bulk_create(
+            [model(**{f.attname: value for f, value in zip(fields, row, strict=True)}) for row in rows],
+            batch_size=500,
+        )
+        return [obj.pk for obj in objs] if with_ids else []
+    ids = allocate_ids(model, len(rows)) if with_ids else []
+    names = [f.column for f in fields]
+    if with_ids:
+        names.insert(0, meta.pk.column)
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for index, row in enumerate(rows):
+            values = list(row)
+            for position in json_positions:
+                values[position] = json.dumps(values[position], cls=DjangoJSONEncoder)
+            if with_ids:
+                values.insert(0, ids[index])
+            copy.write_row(values)
+    return ids
+
+
+def any_of(ids) -> RawSQL | list:
+    """Return a value for ``field__in=`` that sends many ids as one array parameter on PostgreSQL.
+
+    ``pk__in=[10,000 ids]`` makes Django prepare and psycopg quote 10,000 parameters; one
+    ``unnest(array)`` subquery costs nothing of the sort.
+    """
+    ids = list(ids)
+    if connection.vendor != "postgresql":
+        return ids
+    return RawSQL("SELECT unnest(%s::bigint[])", [ids])

@@ -412,10 +412,38 @@ class ResponseItem(models.Model):
         return f"{self.output_id}: {self.outcome}"
 
 
+def event_canonical_payload(
+    *, case_id, seq, actor_id, action, from_state, to_state, data, created_at, prev_hash
+) -> bytes:
+    """Return the canonical bytes of one timeline event, which its hash covers."""
+    return json.dumps(
+        {
+            "case": case_id,
+            "seq": seq,
+            "actor": actor_id,
+            "action": action,
+            "from": from_state,
+            "to": to_state,
+            "data": data,
+            "at": created_at.isoformat(),
+            "prev": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+
+
+def event_hash(**fields) -> str:
+    """Return the SHA-256 (hex) of an event given by its fields (see event_canonical_payload)."""
+    return hashlib.sha256(event_canonical_payload(**fields)).hexdigest()
+
+
 class CaseEvent(models.Model):
     """One entry in a case's append-only, hash-chained timeline."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # The (case, seq) unique index serves every lookup by case; a second index would only slow inserts.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -445,22 +473,17 @@ class CaseEvent(models.Model):
 
     def canonical_payload(self):
         """Return the bytes the hash covers: every field that states what happened."""
-        return json.dumps(
-            {
-                "case": self.case_id,
-                "seq": self.seq,
-                "actor": self.actor_id,
-                "action": self.action,
-                "from": self.from_state,
-                "to": self.to_state,
-                "data": self.data,
-                "at": self.created_at.isoformat(),
-                "prev": self.prev_hash,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode()
+        return event_canonical_payload(
+            case_id=self.case_id,
+            seq=self.seq,
+            actor_id=self.actor_id,
+            action=self.action,
+            from_state=self.from_state,
+            to_state=self.to_state,
+            data=self.data,
+            created_at=self.created_at,
+            prev_hash=self.prev_hash,
+        )
 
     def compute_hash(self):
         return hashlib.sha256(self.canonical_payload()).hexdigest()

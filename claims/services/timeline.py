@@ -11,8 +11,8 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from claims.bulk import bulk_insert
-from claims.models import Case, CaseEvent
+from claims.bulk import any_of, insert_rows
+from claims.models import Case, CaseEvent, event_hash
 
 GENESIS_HASH = "0" * 64
 
@@ -149,10 +149,20 @@ _EVENT_FIELDS = (
 )
 
 
-def events_record_bulk(*, entries: list[tuple[int, str, dict]], now) -> list[CaseEvent]:
+@dataclass(frozen=True)
+class RecordedEvent:
+    """What the caller of ``events_record_bulk`` needs of each event it wrote."""
+
+    pk: int
+    case_id: int
+    action: str
+
+
+def events_record_bulk(*, entries: list[tuple[int, str, dict]], now) -> list[RecordedEvent]:
     """Append system events (no actor, no state change) to many cases in one insert.
 
-    ``entries`` are ``(case_id, action, data)`` in the order they happened. Call inside the
+    ``entries`` are ``(case_id, action, data)`` in the order they happened; ``data`` must be
+    JSON-ready already (strings for datetimes), as it is hashed as given. Call inside the
     transaction that locked all those cases, as ``event_record`` requires for one.
     """
     if not entries:
@@ -160,25 +170,27 @@ def events_record_bulk(*, entries: list[tuple[int, str, dict]], now) -> list[Cas
     case_ids = {case_id for case_id, _action, _data in entries}
     heads = {
         case_id: (seq, digest)
-        for case_id, seq, digest in CaseEvent.objects.filter(case_id__in=case_ids)
+        for case_id, seq, digest in CaseEvent.objects.filter(case_id__in=any_of(case_ids))
         .annotate(rank=Window(RowNumber(), partition_by=[F("case_id")], order_by=F("seq").desc()))
         .filter(rank=1)
         .values_list("case_id", "seq", "hash")
     }
     created_at = now.astimezone(UTC)  # hashed as text: store and hash the same zone
-    events = []
+    rows = []
     for case_id, action, data in entries:
         seq, prev_hash = heads.get(case_id, (0, GENESIS_HASH))
-        event = CaseEvent(
+        digest = event_hash(
             case_id=case_id,
             seq=seq + 1,
-            actor=None,
+            actor_id=None,
             action=action,
-            data=_json_safe(data),
+            from_state="",
+            to_state="",
+            data=data,
             created_at=created_at,
             prev_hash=prev_hash,
         )
-        event.hash = event.compute_hash()
-        heads[case_id] = (event.seq, event.hash)
-        events.append(event)
-    return bulk_insert(events, fields=list(_EVENT_FIELDS), returning_ids=True)
+        heads[case_id] = (seq + 1, digest)
+        rows.append((case_id, seq + 1, None, action, "", "", data, created_at, prev_hash, digest))
+    ids = insert_rows(CaseEvent, list(_EVENT_FIELDS), rows, with_ids=True)
+    return [RecordedEvent(pk, row[0], row[3]) for pk, row in zip(ids, rows, strict=True)]

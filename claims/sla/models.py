@@ -203,7 +203,8 @@ class Clock(models.Model):
 class ClockMark(models.Model):
     """A threshold a clock passed, recorded exactly once (the unique constraint enforces it)."""
 
-    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="marks")
+    # Covered by the (clock, threshold) unique index.
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="marks", db_index=False)
     threshold = models.PositiveSmallIntegerField()
     due_at = models.DateTimeField()
     recorded_at = models.DateTimeField()
