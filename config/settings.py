@@ -8,6 +8,7 @@ Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY and friends.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_fsm",
     "django_htmx",
     "axes",
@@ -54,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "members.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -167,11 +172,20 @@ CELERY_TIMEZONE = TIME_ZONE
 # ETA tasks further ahead than this are left to the periodic scheduler (see claims.sla.clocks).
 SLA_ETA_HORIZON_SECONDS = env.int("SLA_ETA_HORIZON_SECONDS", default=600)
 SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=30.0)
+# The daily digest: at DIGEST_HOUR:00 Tokyo time, the deadlines of the next DIGEST_WINDOW_HOURS.
+DIGEST_HOUR = env.int("DIGEST_HOUR", default=8)
+DIGEST_WINDOW_HOURS = env.int("DIGEST_WINDOW_HOURS", default=48)
+DIGEST_MAX_ITEMS = env.int("DIGEST_MAX_ITEMS", default=100)  # a longer list ends with "and N more"
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "claims.tasks.sla_sweep", "schedule": SLA_SWEEP_SECONDS},
     "sla-schedule-upcoming": {
         "task": "claims.tasks.sla_schedule_upcoming",
         "schedule": SLA_ETA_HORIZON_SECONDS / 2,
+    },
+    # Every morning in CELERY_TIMEZONE (Asia/Tokyo); DigestRun keeps it to one digest a person a day.
+    "daily-digest": {
+        "task": "notifications.tasks.send_daily_digest",
+        "schedule": crontab(minute=0, hour=DIGEST_HOUR),
     },
 }
 if CELERY_BROKER_URL.startswith("redis"):
@@ -179,17 +193,79 @@ if CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(3600, 2 * SLA_ETA_HORIZON_SECONDS)}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --- Webhooks (notifications.webhooks) ------------------------------------
+# Seconds to connect, send and wait for the receiver's answer, each; slower counts as failed.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# An endpoint is disabled when this many deliveries in a row gave up after 24 h of retries.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=1)
+# Retries further ahead than an ETA task may wait in Redis are queued by this sweep when due.
+CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {
+    "task": "notifications.webhooks.tasks.webhooks_retry_due",
+    "schedule": 60.0,
+}
+
 # --- Email ----------------------------------------------------------------
+# EMAIL_URL examples: consolemail:// (the default), smtp+tls://user:password@host:587 (STARTTLS),
+# smtp+ssl://user:password@host:465; percent-encode "@", ":" and "/" inside the user or password.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds before an unanswering SMTP server fails the send (Django waits forever by default),
+# so a stuck server makes the Celery task retry instead of holding a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="RightsDesk <no-reply@rightsdesk.invalid>")
 
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Machine clients send a token; the browser (and the interactive docs) use the session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "members.api_auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["members.throttling.TokenRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "claims.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "claims.api.errors.api_exception_handler",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "RightsDesk API",
+    "DESCRIPTION": (
+        "Cases between rights holders and generative-AI providers. Authenticate with "
+        "`Authorization: Bearer <token>`; every 4xx answer has the shape "
+        '`{"error": {"code", "message", "fields"}}`.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's files come from the drf-spectacular-sidecar package through static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ResponseOutcomeEnum": "claims.models.Outcome",
+        "CloseOutcomeEnum": "claims.models.CloseOutcome",
+        "CaseStateEnum": "claims.models.CaseState",
+        "CaseKindEnum": "claims.models.CaseKind",
+        "ClockKindEnum": "claims.sla.models.ClockKind",
+        "OrganisationKindEnum": "members.models.OrganisationKind",
+        "WorkKindEnum": "members.models.WorkKind",
+    },
+}
+
+# --- API tokens, throttling, idempotency ----------------------------------
+# The throttle counters live in this cache: locmem in the embedded default (one process), Redis
+# in production so that every gunicorn worker counts against the same budget.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://rightsdesk")}
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")
+# A retried POST with the same Idempotency-Key within this many hours gets the first answer back.
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+# A request still "in progress" after this long died with its worker; a retry may run it again.
+IDEMPOTENCY_STALE_SECONDS = env.int("IDEMPOTENCY_STALE_SECONDS", default=300)
+IDEMPOTENCY_PATH_PREFIX = env.str("IDEMPOTENCY_PATH_PREFIX", default="/api/")
+CELERY_BEAT_SCHEDULE["idempotency-purge"] = {"task": "members.tasks.idempotency_purge", "schedule": 3600.0}
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)

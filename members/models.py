@@ -194,3 +194,105 @@ class Work(models.Model):
         if (get_language() or "ja").startswith("ja") or not self.title_en:
             return self.title_ja
         return self.title_en
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def of_organisation(self, organisation):
+        """Return the tokens of the organisation's users, newest first, with what the list shows."""
+        return (
+            self.filter(user__organisation=organisation)
+            .select_related("user", "created_by", "revoked_by")
+            .order_by("-created_at", "-pk")
+        )
+
+
+class ApiToken(models.Model):
+    """A machine client's credential, acting as its user.
+
+    Only the public prefix and the SHA-256 of the whole token are stored; the plaintext is
+    shown once, when the token is issued.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=8, unique=True)
+    token_hash = models.CharField(_("token hash"), max_length=64)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User,
+        verbose_name=_("revoked by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} (rdk_{self.prefix}_…)"
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None
+
+    def is_expired(self, now=None):
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @property
+    def state(self):
+        """Return "revoked", "expired" or "active" (revocation wins: it was a deliberate act)."""
+        if self.is_revoked:
+            return "revoked"
+        if self.is_expired():
+            return "expired"
+        return "active"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST that carried an Idempotency-Key, replayed to its retries."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="idempotency_records"
+    )
+    key = models.CharField(_("idempotency key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    completed = models.BooleanField(_("completed"), default=False)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_body = models.BinaryField(_("response body"), default=b"")
+    response_headers = models.JSONField(_("response headers"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_record_user_key_unique"),
+            models.CheckConstraint(
+                condition=models.Q(completed=False) | models.Q(status_code__isnull=False),
+                name="idempotency_record_completed_has_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_record_created")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

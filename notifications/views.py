@@ -1,4 +1,4 @@
-"""The in-app inbox: a user's own notifications, read one at a time or all at once."""
+"""The in-app inbox (a user's own notifications, read one at a time or all at once) and its settings."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,11 +6,18 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from notifications.selectors import notification_get_for_user, notifications_for
-from notifications.services import notification_mark_read
+from members.errors import ApplicationError
+from notifications.forms import NotificationPreferencesForm
+from notifications.selectors import (
+    notification_get_for_user,
+    notification_preferences_for,
+    notifications_for,
+)
+from notifications.services import event_types_for, notification_mark_read, notification_preferences_set
 
 NOTIFICATIONS_PER_PAGE = 25
 
@@ -73,3 +80,28 @@ def notifications_read_all(request):
             % {"count": marked},
         )
     return redirect(_safe_local_url(request, request.POST.get("next", "")))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    """Show and save the signed-in user's own channels per event type; nobody else's are reachable."""
+    form_kwargs = {
+        "current": notification_preferences_for(user=request.user),
+        "event_types": event_types_for(user=request.user),
+    }
+    if request.method == "POST":
+        form = NotificationPreferencesForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                notification_preferences_set(user=request.user, choices=form.choices())
+            except ApplicationError as error:
+                form.add_application_error(error)
+            else:
+                messages.success(request, _("Your notification settings were saved."))
+                return redirect("notifications:preferences")
+        status = 400
+    else:
+        form = NotificationPreferencesForm(**form_kwargs)
+        status = 200
+    return render(request, "notifications/preferences.html", {"form": form}, status=status)

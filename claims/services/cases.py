@@ -2,6 +2,7 @@
 
 import csv
 import io
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import PurePath
@@ -10,8 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -48,20 +48,23 @@ SEEN_AT_TOLERANCE = timedelta(minutes=5)
 
 
 def reference_next(*, kind: str, year: int) -> str:
-    """Hand out the next reference for the kind and year; call inside a transaction.
+    """Hand out the next reference for the kind and year; call inside a transaction, as late as possible.
 
-    The counter row is created if missing (ignoring a concurrent creator) and then
-    incremented with its row locked until the transaction ends, so two filings at the same
-    instant never share a number, and a filing that rolls back gives its number back.
+    One upsert creates the counter row if missing or increments it, and leaves it locked until
+    the transaction ends, so two filings at the same instant never share a number, and a filing
+    that rolls back gives its number back. Every filing of the kind and year waits for that lock:
+    take the number last, when little but the commit remains.
     """
-    ReferenceCounter.objects.bulk_create(
-        [ReferenceCounter(kind=kind, year=year, last_value=0)], ignore_conflicts=True
-    )
-    counter = ReferenceCounter.objects.select_for_update().get(kind=kind, year=year)
-    counter.last_value = F("last_value") + 1
-    counter.save(update_fields=["last_value"])
-    counter.refresh_from_db(fields=["last_value"])
-    return f"{REFERENCE_PREFIX[kind]}-{year}-{counter.last_value:06d}"
+    table = ReferenceCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (kind, year, last_value) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (kind, year) DO UPDATE SET last_value = {table}.last_value + 1 "
+            "RETURNING last_value",
+            [kind, year],
+        )
+        (number,) = cursor.fetchone()
+    return f"{REFERENCE_PREFIX[kind]}-{year}-{number:06d}"
 
 
 def reference_year(now: datetime) -> int:
@@ -331,7 +334,8 @@ def case_create(
     ]
     with transaction.atomic():
         case = Case.objects.create(
-            reference=reference_next(kind=kind, year=reference_year(timezone.now())),
+            # Unique until the real number is taken, last (see reference_next).
+            reference=f"~{uuid.uuid4().hex[:19]}",
             kind=kind,
             claimant_id=actor.organisation_id,
             respondent=respondent,
@@ -359,6 +363,8 @@ def case_create(
             )
         if submit:
             case = case_transition(case=case, action="submit", actor=actor)
+        case.reference = reference_next(kind=kind, year=reference_year(timezone.now()))
+        Case.objects.filter(pk=case.pk).update(reference=case.reference)
     return case
 
 

@@ -1,0 +1,317 @@
+"""File claims over the REST API against gunicorn on PostgreSQL, and print PostgreSQL's own ceiling.
+
+    python bench/api_filing.py [--seconds 20] [--clients 16] [--workers 4] [--threads 4]
+
+Starts gunicorn (config.wsgi) on a free loopback port with the bench database
+(BENCH_DATABASE_URL, default rightsdesk_bench), issues an API token for a member's legal staff,
+and runs --clients concurrent clients (threads spread over --client-processes processes, each
+with its own keep-alive connection) that POST claims with three outputs each to /api/v1/cases/
+for --seconds after a short warm-up. Prints claims/s and p50/p95/p99 latency, then pgbench's
+insert rate on the same server (a scratch database, pgbench -i, then custom insert scripts) as
+the ceiling. Figures are printed, never asserted. Target: >= 300 claims/s at p95 <= 50 ms.
+
+The clients share the machine's cores with the server: on 2 cores, every millisecond a client
+spends building a request is a millisecond the server does not have.
+The per-token throttle is raised for the run (the benchmark measures filing, not the limit);
+its counters live in Redis, as in production.
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from _setup import ROOT, django_on_bench_database, percentile
+
+WARM_UP_SECONDS = 2.0
+PGBENCH_SECONDS = 5
+CACHE_URL = "redis://127.0.0.1:6379/14"
+# One claim's rows in one transaction, roughly as the filing service writes them: the case, three
+# outputs, two events, two clocks and a notification; the ceiling for claims, not for single rows.
+CLAIM_SHAPED_SCRIPT = (
+    "\\set aid random(1, 100000)\n"
+    "BEGIN;\n"
+    + "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, :aid, 1, now());\n"
+    * 9
+    + "UPDATE pgbench_branches SET bbalance = bbalance + 1 WHERE bid = 1;\n"
+    "END;\n"
+)
+SINGLE_INSERT_SCRIPT = (
+    "\\set aid random(1, 100000)\n"
+    "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, :aid, 1, now());\n"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def claim_body(respondent: str, serial: str) -> bytes:
+    seen_at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    return json.dumps(
+        {
+            "kind": "claim",
+            "respondent": respondent,
+            "title": f"Bench claim {serial}",
+            "description": "Generated videos showing our character.",
+            "legal_basis": "character_likeness",
+            "remedies": ["remove_output"],
+            "outputs": [
+                {"product": "VidGen", "url": f"https://vidgen.example/v/{serial}-{i}", "seen_at": seen_at}
+                for i in range(3)
+            ],
+        }
+    ).encode()
+
+
+def client_process(base_url, token, respondent, threads, start_at, stop_at, index, results):
+    """Run ``threads`` clients until ``stop_at``; report (latencies of filings after start_at, errors)."""
+    import logging
+
+    import httpx
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a log line per request costs client CPU
+
+    latencies, errors, lock = [], {}, threading.Lock()
+
+    def run(thread_index):
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        serial = 0
+        with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
+            while (now := time.perf_counter()) < stop_at:
+                serial += 1
+                body = claim_body(respondent, f"{index}-{thread_index}-{serial}")
+                began = time.perf_counter()
+                try:
+                    response = client.post("/api/v1/cases/", content=body)
+                    outcome = response.status_code
+                except httpx.HTTPError as exc:
+                    outcome = type(exc).__name__
+                took = time.perf_counter() - began
+                if now < start_at:
+                    continue  # warm-up
+                with lock:
+                    if outcome == 201:
+                        latencies.append(took)
+                    else:
+                        errors[str(outcome)] = errors.get(str(outcome), 0) + 1
+
+    pool = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    results.put((latencies, errors))
+
+
+def prepare_data():
+    """Empty the case tables, make sure the member, provider and user exist, and issue a token."""
+    from django.db import connection
+
+    from members.models import Organisation, Role, User
+    from members.tokens import api_token_issue
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE notifications_notification, claims_clockmark, claims_clock, claims_caseevent, "
+            "claims_responseitem, claims_response, claims_message, claims_evidence, claims_output, "
+            "claims_case_works, claims_case, claims_referencecounter RESTART IDENTITY CASCADE"
+        )
+    member, _ = Organisation.objects.get_or_create(
+        slug="bench-member", defaults={"kind": "member", "name_ja": "ベンチ", "name_en": "Bench member"}
+    )
+    provider, _ = Organisation.objects.get_or_create(
+        slug="bench-provider",
+        defaults={"kind": "provider", "name_ja": "ベンチAI", "name_en": "Bench provider"},
+    )
+    user = User.objects.filter(email="bench@member.bench").first() or User.objects.create_user(
+        "bench@member.bench", None, organisation=member, role=Role.MEMBER_LEGAL
+    )
+    _token, plaintext = api_token_issue(actor=None, user=user, name="api_filing bench")
+    return provider.slug, plaintext
+
+
+def start_gunicorn(args, database_url, port):
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        PYTHONPATH=str(ROOT),
+        API_THROTTLE_RATE="1000000/min",
+        CACHE_URL=CACHE_URL,
+        LOG_LEVEL="WARNING",
+        DB_CONN_MAX_AGE=str(args.conn_max_age),
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "-w",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--keep-alive",
+        "30",
+    ]
+    print("server:", " ".join(command[2:]), f"(DB_CONN_MAX_AGE={args.conn_max_age})", flush=True)
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/cases/", timeout=2).status_code == 401:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop(server)
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+def stop(server):
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def run_clients(args, base_url, token, respondent):
+    processes = max(1, min(args.client_processes, args.clients))
+    per_process = [
+        args.clients // processes + (1 if i < args.clients % processes else 0) for i in range(processes)
+    ]
+    results = multiprocessing.Queue()
+    start_at = time.perf_counter() + 0.5 + WARM_UP_SECONDS
+    stop_at = start_at + args.seconds
+    workers = [
+        multiprocessing.Process(
+            target=client_process,
+            args=(base_url, token, respondent, threads, start_at, stop_at, index, results),
+        )
+        for index, threads in enumerate(per_process)
+        if threads
+    ]
+    for worker in workers:
+        worker.start()
+    latencies, errors = [], {}
+    for _ in workers:
+        some_latencies, some_errors = results.get()
+        latencies += some_latencies
+        for key, count in some_errors.items():
+            errors[key] = errors.get(key, 0) + count
+    for worker in workers:
+        worker.join()
+    return latencies, errors
+
+
+def pgbench_rate(database_url, script: str, clients: int) -> float | None:
+    """Return pgbench's transactions per second for ``script`` on a scratch database, or None."""
+    base = database_url.rsplit("/", 1)[0]
+    host_args = ["-h", "127.0.0.1", "-U", "postgres"]
+    scratch = "rightsdesk_bench_pgbench"
+    import psycopg
+
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        conn.execute(f'CREATE DATABASE "{scratch}"')
+    try:
+        subprocess.run(["pgbench", *host_args, "-i", "-q", scratch], check=True, capture_output=True)
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+            handle.write(script)
+        run = subprocess.run(
+            [
+                "pgbench",
+                *host_args,
+                "-n",
+                "-c",
+                str(clients),
+                "-j",
+                "2",
+                "-T",
+                str(PGBENCH_SECONDS),
+                "-f",
+                handle.name,
+                scratch,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        Path(handle.name).unlink()
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+    match = re.search(r"tps = ([0-9.]+)", run.stdout)
+    return float(match.group(1)) if match else None
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--client-processes", type=int, default=2, help="processes the client threads share")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--conn-max-age", type=int, default=60, help="DB_CONN_MAX_AGE for the server")
+    parser.add_argument("--skip-pgbench", action="store_true")
+    args = parser.parse_args()
+
+    database_url = django_on_bench_database()
+    from config.celery import app
+
+    respondent, token = prepare_data()
+    app.control.purge()  # the filing queues notification tasks on commit; no worker runs here
+    port = free_port()
+    server = start_gunicorn(args, database_url, port)
+    try:
+        print(
+            f"filing for {args.seconds:g} s with {args.clients} clients in {args.client_processes} processes "
+            f"after {WARM_UP_SECONDS:g} s of warm-up …",
+            flush=True,
+        )
+        latencies, errors = run_clients(args, f"http://127.0.0.1:{port}", token, respondent)
+    finally:
+        stop(server)
+        app.control.purge()
+
+    filed = len(latencies)
+    print(f"claims filed: {filed:,} (3 outputs each); errors: {errors or 'none'}")
+    print(f"throughput: {filed / args.seconds:.1f} claims/s")
+    if latencies:
+        p50, p95, p99 = (percentile(latencies, share) * 1000 for share in (0.50, 0.95, 0.99))
+        longest = max(latencies) * 1000
+        print(f"latency: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms, max {longest:.1f} ms")
+        met = filed / args.seconds >= 300 and p95 <= 50
+        print(f"target >= 300 claims/s at p95 <= 50 ms: {'met' if met else 'NOT met'}")
+
+    if not args.skip_pgbench:
+        print(f"PostgreSQL ceiling (pgbench, {args.clients} clients, {PGBENCH_SECONDS} s each):", flush=True)
+        single = pgbench_rate(database_url, SINGLE_INSERT_SCRIPT, args.clients)
+        shaped = pgbench_rate(database_url, CLAIM_SHAPED_SCRIPT, args.clients)
+        print(f"  one-row insert transactions: {single:,.0f}/s")
+        print(f"  claim-shaped transactions (9 inserts + 1 update): {shaped:,.0f}/s")
+
+
+if __name__ == "__main__":
+    main()

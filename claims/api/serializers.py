@@ -1,0 +1,466 @@
+"""Small input and output serializers, one pair per operation.
+
+Input serializers check types and shape only and refuse fields they do not know; the business
+rules (who may do what, when, and what makes a response substantive) stay in the services.
+Output serializers read what the selectors fetched and query nothing themselves.
+"""
+
+from collections.abc import Mapping
+
+from django.db.models import Prefetch, prefetch_related_objects
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+from claims.models import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    CloseOutcome,
+    DisputeReason,
+    Evidence,
+    LegalBasis,
+    Message,
+    Outcome,
+    Output,
+    Priority,
+    Remedy,
+    Response,
+    ResponseItem,
+)
+from claims.services.cases import MESSAGE_MAX_LENGTH
+from claims.services.transitions import actions_available
+from claims.sla.models import ClockKind, TimeBasis
+from members.models import OrganisationKind, Work
+
+from .errors import UNKNOWN_FIELD_CODE
+
+# The transition endpoints, by URL segment ("request-info") and service action ("request_info").
+TRANSITION_ACTIONS = {
+    name.replace("_", "-"): name
+    for name in (
+        "submit",
+        "acknowledge",
+        "request_info",
+        "provide_info",
+        "respond",
+        "accept",
+        "dispute",
+        "withdraw",
+        "escalate",
+        "close",
+    )
+}
+CLOCK_STATES = ("running", "paused", "warning", "breached", "met", "met_late", "stopped")
+
+
+# --- Input ------------------------------------------------------------------------------------
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Refuse a body with fields this operation does not know, naming them all.
+
+    A misspelt optional field ("priorty") would otherwise be dropped in silence and the case
+    filed with the default.
+    """
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, Mapping):
+            known = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = {
+                str(key): [ErrorDetail(str(_("Unknown field.")), code=UNKNOWN_FIELD_CODE)]
+                for key in data
+                if key not in known
+            }
+        # The known fields are still checked, so that one answer names every problem at every level.
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+def _text(model, field_name, **kwargs):
+    """Return a CharField as long as the model column allows."""
+    return serializers.CharField(max_length=model._meta.get_field(field_name).max_length, **kwargs)
+
+
+def _optional_text(model=None, field_name=None, **kwargs):
+    if model is not None:
+        return _text(model, field_name, required=False, allow_blank=True, default="", **kwargs)
+    return serializers.CharField(required=False, allow_blank=True, default="", **kwargs)
+
+
+class OutputInputSerializer(StrictInputSerializer):
+    product = _text(Output, "product", help_text=_("The AI product the output came from."))
+    model_name = _optional_text(Output, "model_name")
+    url = _optional_text(Output, "url", help_text=_("An http(s) URL; give this or share_id."))
+    share_id = _optional_text(Output, "share_id")
+    generation_id = _optional_text(Output, "generation_id")
+    seen_at = serializers.DateTimeField(help_text=_("When the output was seen (ISO 8601)."))
+    prompt = _optional_text()
+    notes = _optional_text()
+
+
+class OwnWorkField(serializers.PrimaryKeyRelatedField):
+    """A work of the requesting user's organisation; any other id is "does not exist"."""
+
+    def get_queryset(self):
+        user = self.context["request"].user
+        return Work.objects.filter(owner_id=user.organisation_id)
+
+
+class CaseCreateInputSerializer(StrictInputSerializer):
+    kind = serializers.ChoiceField(choices=CaseKind.choices)
+    respondent = serializers.SlugField(
+        max_length=64, help_text=_("Slug of the provider the case is against.")
+    )
+    title = _text(Case, "title")
+    description = serializers.CharField()
+    legal_basis = serializers.ChoiceField(choices=LegalBasis.choices, default=LegalBasis.OTHER)
+    remedies = serializers.ListField(child=serializers.ChoiceField(choices=Remedy.choices), default=list)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    works = OwnWorkField(many=True, queryset=Work.objects.all(), default=list)
+    outputs = OutputInputSerializer(many=True, default=list)
+    submit = serializers.BooleanField(
+        default=True, help_text=_("File at once (true, the default) or keep as a draft (false).")
+    )
+
+
+class NoteInputSerializer(StrictInputSerializer):
+    note = _optional_text(help_text=_("Optional; posted to the thread."))
+
+
+class EmptyInputSerializer(StrictInputSerializer):
+    pass
+
+
+class QuestionInputSerializer(StrictInputSerializer):
+    question = serializers.CharField()
+
+
+class AnswerInputSerializer(StrictInputSerializer):
+    answer = serializers.CharField()
+
+
+class ResponseItemInputSerializer(StrictInputSerializer):
+    output = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text=_("Id of the output."))
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    rationale = serializers.CharField()
+    measures = _optional_text()
+
+
+class RespondInputSerializer(StrictInputSerializer):
+    summary = serializers.CharField()
+    contact_name = _text(Response, "contact_name")
+    contact_email = _text(Response, "contact_email")
+    items = ResponseItemInputSerializer(many=True, help_text=_("One outcome for every output of the case."))
+
+
+class DisputeInputSerializer(StrictInputSerializer):
+    reasons = serializers.ListField(
+        child=serializers.ChoiceField(choices=DisputeReason.choices), min_length=1
+    )
+    note = serializers.CharField()
+
+
+class WithdrawInputSerializer(StrictInputSerializer):
+    reason = _optional_text()
+
+
+class EscalateInputSerializer(StrictInputSerializer):
+    reason = serializers.CharField()
+
+
+class CloseInputSerializer(StrictInputSerializer):
+    outcome = serializers.ChoiceField(choices=CloseOutcome.choices)
+    note = serializers.CharField()
+
+
+TRANSITION_INPUTS = {
+    "submit": EmptyInputSerializer,
+    "acknowledge": NoteInputSerializer,
+    "request_info": QuestionInputSerializer,
+    "provide_info": AnswerInputSerializer,
+    "respond": RespondInputSerializer,
+    "accept": NoteInputSerializer,
+    "dispute": DisputeInputSerializer,
+    "withdraw": WithdrawInputSerializer,
+    "escalate": EscalateInputSerializer,
+    "close": CloseInputSerializer,
+}
+
+
+class MessageInputSerializer(StrictInputSerializer):
+    body = serializers.CharField(max_length=MESSAGE_MAX_LENGTH)
+
+
+class EvidenceInputSerializer(StrictInputSerializer):
+    file = serializers.FileField(help_text=_("The file; its type is read from its bytes."))
+    output = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_("Id of the output the file shows, if any."),
+    )
+    description = _optional_text(Evidence, "description")
+
+
+# --- Output -----------------------------------------------------------------------------------
+
+
+class OrganisationRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField(read_only=True)
+    kind = serializers.ChoiceField(choices=OrganisationKind.choices, read_only=True)
+    name = serializers.CharField(source="display_name", read_only=True)
+
+
+class PersonRefSerializer(serializers.Serializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+    organisation = serializers.SlugField(source="organisation.slug", read_only=True, allow_null=True)
+
+
+class WorkRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Work
+        fields = ["id", "kind", "title_ja", "title_en"]
+        read_only_fields = fields
+
+
+class OutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Output
+        fields = [
+            "id",
+            "position",
+            "product",
+            "model_name",
+            "url",
+            "share_id",
+            "generation_id",
+            "seen_at",
+            "prompt",
+            "notes",
+        ]
+        read_only_fields = fields
+
+
+class ResponseItemSerializer(serializers.ModelSerializer):
+    output = serializers.IntegerField(source="output_id", read_only=True)
+
+    class Meta:
+        model = ResponseItem
+        fields = ["output", "outcome", "rationale", "measures"]
+        read_only_fields = fields
+
+
+class ResponseSerializer(serializers.ModelSerializer):
+    author = PersonRefSerializer(read_only=True)
+    items = ResponseItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Response
+        fields = ["id", "author", "summary", "contact_name", "contact_email", "created_at", "items"]
+        read_only_fields = fields
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case as the caller may see it, with the actions the caller may take on it now."""
+
+    claimant = OrganisationRefSerializer(read_only=True)
+    respondent = OrganisationRefSerializer(read_only=True)
+    filed_by = PersonRefSerializer(read_only=True)
+    remedies = serializers.ListField(child=serializers.ChoiceField(choices=Remedy.choices), read_only=True)
+    works = WorkRefSerializer(many=True, read_only=True)
+    close_outcome = serializers.ChoiceField(
+        choices=CloseOutcome.choices, allow_blank=True, read_only=True, help_text=_("Blank until closed.")
+    )
+    outputs = OutputSerializer(many=True, read_only=True)
+    responses = ResponseSerializer(many=True, read_only=True)
+    actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "reference",
+            "kind",
+            "state",
+            "title",
+            "description",
+            "legal_basis",
+            "remedies",
+            "priority",
+            "claimant",
+            "respondent",
+            "filed_by",
+            "works",
+            "outputs",
+            "responses",
+            "close_outcome",
+            "close_note",
+            "created_at",
+            "submitted_at",
+            "closed_at",
+            "updated_at",
+            "actions",
+        ]
+        read_only_fields = fields
+
+    @staticmethod
+    def _prefetches(*, works=True, responses=True) -> list[Prefetch]:
+        items = ResponseItem.objects.order_by("output__position")
+        response_rows = (
+            Response.objects.select_related("author__organisation")
+            .prefetch_related(Prefetch("items", queryset=items))
+            .order_by("created_at", "id")
+        )
+        # An empty queryset (none()) fills the cache without asking the database.
+        return [
+            Prefetch("outputs", queryset=Output.objects.order_by("position")),
+            Prefetch("works", queryset=Work.objects.order_by("id") if works else Work.objects.none()),
+            Prefetch("responses", queryset=response_rows if responses else Response.objects.none()),
+        ]
+
+    @classmethod
+    def eager(cls, queryset):
+        """Fetch with the cases everything this serializer shows: five queries for any number of cases."""
+        return queryset.select_related("claimant", "respondent", "filed_by__organisation").prefetch_related(
+            *cls._prefetches()
+        )
+
+    @classmethod
+    def eager_new(cls, case, *, filer, respondent, named_works: bool):
+        """Load what a case filed a moment ago by ``filer`` shows, reading only what is not at hand.
+
+        Its parties and filer are in memory and it has no response yet, so its outputs (and its
+        works, if any were named) are all there is to read.
+        """
+        case.claimant, case.respondent, case.filed_by = filer.organisation, respondent, filer
+        prefetch_related_objects([case], *cls._prefetches(works=named_works, responses=False))
+        return case
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=list(TRANSITION_ACTIONS)))
+    )
+    def get_actions(self, case) -> list[str]:
+        """Name the transition endpoints the caller may POST to now."""
+        user = self.context["request"].user
+        return [action.name.replace("_", "-") for action in actions_available(case=case, user=user)]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = PersonRefSerializer(read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "author", "body", "created_at"]
+        read_only_fields = fields
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    output = serializers.IntegerField(source="output_id", read_only=True, allow_null=True)
+    uploaded_by = PersonRefSerializer(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "output",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "description",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, evidence) -> str:
+        # The view passes the case's reference: reading evidence.case would cost a query per file.
+        path = reverse(
+            "api:evidence_download",
+            kwargs={"reference": self.context["reference"], "evidence_id": evidence.pk},
+        )
+        return self.context["request"].build_absolute_uri(path)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = PersonRefSerializer(read_only=True, allow_null=True, help_text=_("Null for the system."))
+    data = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "seq",
+            "action",
+            "actor",
+            "from_state",
+            "to_state",
+            "data",
+            "created_at",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class ClockSerializer(serializers.Serializer):
+    """One SLA clock as ``claims.sla.selectors.clock_views`` shows it."""
+
+    kind = serializers.ChoiceField(source="clock.kind", choices=ClockKind.choices, read_only=True)
+    label = serializers.CharField(source="kind_label", read_only=True)
+    state = serializers.ChoiceField(choices=[(state, state) for state in CLOCK_STATES], read_only=True)
+    basis = serializers.ChoiceField(source="clock.basis", choices=TimeBasis.choices, read_only=True)
+    target_seconds = serializers.SerializerMethodField()
+    started_at = serializers.DateTimeField(source="clock.started_at", read_only=True)
+    due_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text=_("Only while running: a paused clock's due time moves.")
+    )
+    remaining_seconds = serializers.SerializerMethodField(
+        help_text=_("Counted time left (business or calendar); negative once overdue; null when ended.")
+    )
+    share_elapsed = serializers.FloatField(
+        read_only=True, help_text=_("Share of the target used: 1.0 is due.")
+    )
+    breached_at = serializers.DateTimeField(source="clock.breached_at", read_only=True, allow_null=True)
+    stopped_at = serializers.DateTimeField(source="clock.stopped_at", read_only=True, allow_null=True)
+
+    @extend_schema_field(OpenApiTypes.NUMBER)
+    def get_target_seconds(self, view) -> float:
+        return view.clock.target.total_seconds()
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_remaining_seconds(self, view) -> float | None:
+        return None if view.remaining is None else view.remaining.total_seconds()
+
+
+# --- Errors (documentation of the shape ``claims.api.errors`` produces) ------------------------
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True, help_text=_("Stable machine-readable identifier."))
+    message = serializers.CharField(read_only=True, help_text=_("For people, in the user's language."))
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        read_only=True,
+        help_text=_(
+            'Messages per field; nested fields are dotted ("outputs.0.url"), "__all__" for the whole.'
+        ),
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer(read_only=True)
