@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Organisation, User, Work
+from members.models import ApiToken, Organisation, User, Work
 
 
 @admin.register(Organisation)
@@ -49,3 +49,20 @@ class WorkAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("title_ja", "title_en")
     list_select_related = ("owner",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Look up and audit tokens; they are issued and revoked by organisation admins in the app."""
+
+    list_display = ("name", "prefix", "user", "created_at", "expires_at", "revoked_at", "last_used_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = [f.name for f in ApiToken._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

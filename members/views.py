@@ -4,31 +4,22 @@ Every user is looked up inside the admin's own organisation, so another organisa
 is "not found" rather than "forbidden".
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from members.decorators import org_admin_required
 from members.errors import ApplicationError
 from members.forms import UserAddForm
 from members.selectors import organisation_users
 from members.services import user_add_to_organisation, user_deactivate, user_invitation_resend
 
-
-def org_admin_required(view):
-    """Let only an organisation administrator in; everybody else gets 403."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_org_admin or request.user.organisation_id is None:
-            raise PermissionDenied(_("Only an organisation administrator may manage users."))
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapped)
+user_admin_required = org_admin_required(
+    refusal=gettext_lazy("Only an organisation administrator may manage users.")
+)
 
 
 def _colleague_or_404(request, user_id):
@@ -42,7 +33,7 @@ def _refuse(exc: ApplicationError, request) -> None:
     messages.error(request, exc.message)
 
 
-@org_admin_required
+@user_admin_required
 @require_GET
 def user_list(request):
     organisation = request.user.organisation
@@ -50,7 +41,7 @@ def user_list(request):
     return render(request, "members/user_list.html", context)
 
 
-@org_admin_required
+@user_admin_required
 @require_http_methods(["GET", "POST"])
 def user_add(request):
     organisation = request.user.organisation
@@ -84,7 +75,7 @@ def user_add(request):
     return render(request, "members/user_add.html", context, status=400)
 
 
-@org_admin_required
+@user_admin_required
 @require_POST
 def user_deactivate_view(request, user_id):
     colleague = _colleague_or_404(request, user_id)
@@ -97,7 +88,7 @@ def user_deactivate_view(request, user_id):
     return redirect("members:user_list")
 
 
-@org_admin_required
+@user_admin_required
 @require_POST
 def user_invitation_resend_view(request, user_id):
     colleague = _colleague_or_404(request, user_id)

@@ -4,32 +4,23 @@ A token is looked up among the admin's own organisation's tokens, so another org
 token is "not found" rather than "forbidden".
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from members.decorators import org_admin_required
 from members.errors import ApplicationError
 from members.forms_tokens import ApiTokenForm
 from members.models import ApiToken
 from members.tokens import api_token_issue, api_token_revoke
 
-
-def token_admin_required(view):
-    """Let only an organisation administrator in; everybody else gets 403."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_org_admin or request.user.organisation_id is None:
-            raise PermissionDenied(_("Only an organisation administrator may manage API tokens."))
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapped)
+token_admin_required = org_admin_required(
+    refusal=gettext_lazy("Only an organisation administrator may manage API tokens.")
+)
 
 
 @token_admin_required

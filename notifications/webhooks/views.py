@@ -5,17 +5,17 @@ organisation's are "not found"; anybody who is not an administrator is refused (
 """
 
 import json
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from members.decorators import org_admin_required
 from members.errors import ApplicationError
 from notifications.webhooks.forms import WebhookEndpointForm
 from notifications.webhooks.selectors import (
@@ -41,16 +41,9 @@ DELIVERIES_PER_PAGE = 25
 NEW_SECRET_SESSION_KEY = "webhooks_new_secret"
 
 
-def webhook_admin_required(view):
-    """Let only an organisation administrator in; everybody else gets 403."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_org_admin or request.user.organisation_id is None:
-            raise PermissionDenied(_("Only an organisation administrator may manage webhooks."))
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapped)
+webhook_admin_required = org_admin_required(
+    refusal=gettext_lazy("Only an organisation administrator may manage webhooks.")
+)
 
 
 def _refuse(request, exc: ApplicationError) -> None:

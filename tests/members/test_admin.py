@@ -44,3 +44,31 @@ def test_association_admin_cannot_make_anyone_a_superuser(client, association_st
     assert target.full_name == "Renamed"
     assert not target.is_superuser
     assert not target.is_staff
+
+
+def test_every_admin_page_of_the_association_opens(client, file_case):
+    """Each registered model's list and one object's page render for a platform superuser."""
+    from django.contrib import admin as django_admin
+    from django.urls import reverse
+
+    from members.models import User
+
+    file_case()
+    superuser = User.objects.create_superuser("root@example.test", "pw-not-used")
+    client.force_login(superuser)
+    for model, model_admin in django_admin.site._registry.items():
+        opts = model._meta
+        changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        assert client.get(changelist).status_code == 200, changelist
+        first = model_admin.get_queryset(_request(superuser)).first()
+        if first is not None:
+            change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk])
+            assert client.get(change).status_code == 200, change
+
+
+def _request(user):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request
