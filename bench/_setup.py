@@ -36,3 +36,25 @@ def percentile(values, share):
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
     return ordered[index]
+
+
+def fresh_bench_parties():
+    """Empty every case table and return the bench (member, provider, member's legal user)."""
+    from django.db import connection
+
+    from members.models import Organisation, Role, User
+
+    with connection.cursor() as cursor:
+        # CASCADE reaches every table that refers to cases or events (notifications, webhooks).
+        cursor.execute("TRUNCATE claims_case, claims_referencecounter RESTART IDENTITY CASCADE")
+    member, _ = Organisation.objects.get_or_create(
+        slug="bench-member", defaults={"kind": "member", "name_ja": "ベンチ", "name_en": "Bench member"}
+    )
+    provider, _ = Organisation.objects.get_or_create(
+        slug="bench-provider",
+        defaults={"kind": "provider", "name_ja": "ベンチAI", "name_en": "Bench provider"},
+    )
+    user = User.objects.filter(email="bench@member.bench").first() or User.objects.create_user(
+        "bench@member.bench", None, organisation=member, role=Role.MEMBER_LEGAL
+    )
+    return member, provider, user

@@ -31,7 +31,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _setup import ROOT, django_on_bench_database, percentile
+from _setup import ROOT, django_on_bench_database, fresh_bench_parties, percentile
 
 WARM_UP_SECONDS = 2.0
 PGBENCH_SECONDS = 5
@@ -118,27 +118,10 @@ def client_process(base_url, token, respondent, threads, start_at, stop_at, inde
 
 def prepare_data():
     """Empty the case tables, make sure the member, provider and user exist, and issue a token."""
-    from django.db import connection
 
-    from members.models import Organisation, Role, User
     from members.tokens import api_token_issue
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE notifications_notification, claims_clockmark, claims_clock, claims_caseevent, "
-            "claims_responseitem, claims_response, claims_message, claims_evidence, claims_output, "
-            "claims_case_works, claims_case, claims_referencecounter RESTART IDENTITY CASCADE"
-        )
-    member, _ = Organisation.objects.get_or_create(
-        slug="bench-member", defaults={"kind": "member", "name_ja": "ベンチ", "name_en": "Bench member"}
-    )
-    provider, _ = Organisation.objects.get_or_create(
-        slug="bench-provider",
-        defaults={"kind": "provider", "name_ja": "ベンチAI", "name_en": "Bench provider"},
-    )
-    user = User.objects.filter(email="bench@member.bench").first() or User.objects.create_user(
-        "bench@member.bench", None, organisation=member, role=Role.MEMBER_LEGAL
-    )
+    member, provider, user = fresh_bench_parties()
     _token, plaintext = api_token_issue(actor=None, user=user, name="api_filing bench")
     return provider.slug, plaintext
 

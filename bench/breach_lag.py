@@ -16,7 +16,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from _setup import ROOT, django_on_bench_database, percentile
+from _setup import ROOT, django_on_bench_database, fresh_bench_parties, percentile
 
 
 def main():
@@ -29,30 +29,13 @@ def main():
     args = parser.parse_args()
     url = django_on_bench_database()
 
-    from django.db import connection
     from django.utils import timezone
 
     from claims.services import case_create
     from claims.sla.models import ClockKind, ClockMark, SlaPolicy, TimeBasis
     from config.celery import app
-    from members.models import Organisation, Role, User
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE notifications_notification, claims_clockmark, claims_clock, claims_caseevent, "
-            "claims_responseitem, claims_response, claims_message, claims_evidence, claims_output, "
-            "claims_case_works, claims_case, claims_referencecounter RESTART IDENTITY CASCADE"
-        )
-    member, _ = Organisation.objects.get_or_create(
-        slug="bench-member", defaults={"kind": "member", "name_ja": "ベンチ", "name_en": "Bench member"}
-    )
-    provider, _ = Organisation.objects.get_or_create(
-        slug="bench-provider",
-        defaults={"kind": "provider", "name_ja": "ベンチAI", "name_en": "Bench provider"},
-    )
-    user = User.objects.filter(email="bench@member.bench").first() or User.objects.create_user(
-        "bench@member.bench", None, organisation=member, role=Role.MEMBER_LEGAL
-    )
+    member, provider, user = fresh_bench_parties()
     SlaPolicy.objects.filter(provider=provider).delete()
     policy = SlaPolicy.with_design_defaults(case_kind="claim", priority="normal", provider=provider)
     policy.acknowledgement_target = timedelta(seconds=args.ahead)

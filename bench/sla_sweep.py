@@ -10,7 +10,7 @@ Target: the sweep records all 10,000 breaches in at most 2 s.
 import argparse
 import time
 
-from _setup import django_on_bench_database
+from _setup import django_on_bench_database, fresh_bench_parties
 
 
 def main():
@@ -27,27 +27,11 @@ def main():
 
     from claims.sla.clocks import clocks_sweep
     from claims.sla.models import Clock, ClockMark
-    from members.models import Organisation, Role, User
 
     cases_needed = (args.clocks + 1) // 2  # an acknowledgement and a response clock per case
     print(f"preparing {args.clocks:,} running clocks on {cases_needed:,} cases …", flush=True)
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE notifications_notification, claims_clockmark, claims_clock, claims_caseevent, "
-            "claims_responseitem, claims_response, claims_message, claims_evidence, claims_output, "
-            "claims_case_works, claims_case RESTART IDENTITY CASCADE"
-        )
-    member, _ = Organisation.objects.get_or_create(
-        slug="bench-member", defaults={"kind": "member", "name_ja": "ベンチ", "name_en": "Bench member"}
-    )
-    provider, _ = Organisation.objects.get_or_create(
-        slug="bench-provider",
-        defaults={"kind": "provider", "name_ja": "ベンチAI", "name_en": "Bench provider"},
-    )
-    user = User.objects.filter(email="bench@member.bench").first() or User.objects.create_user(
-        "bench@member.bench", None, organisation=member, role=Role.MEMBER_LEGAL
-    )
+    member, provider, user = fresh_bench_parties()
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(

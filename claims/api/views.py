@@ -77,11 +77,10 @@ class ApiView(APIView):
             request.LANGUAGE_CODE = user.language
 
 
-def _case_response(request, case_id: int, *, status_code=status.HTTP_200_OK, headers=None) -> Response:
+def _case_response(request, case_id: int) -> Response:
     """Answer with the case as the caller sees it now, freshly read with everything it shows."""
     case = s.CaseSerializer.eager(Case.objects.filter(pk=case_id)).get()
-    data = s.CaseSerializer(case, context={"request": request}).data
-    return Response(data, status=status_code, headers=headers)
+    return Response(s.CaseSerializer(case, context={"request": request}).data)
 
 
 @extend_schema(tags=CASES_TAG)
