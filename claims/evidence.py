@@ -101,3 +101,22 @@ def inspect_upload(upload) -> tuple[str, str, int]:
         )
     upload.seek(0)
     return digest.hexdigest(), content_type, size
+
+
+def evidence_file_response(evidence):
+    """Return the stored file as a download that no browser will sniff into another type.
+
+    Callers fetch ``evidence`` through a selector scoped to the user; a stored file that has
+    gone missing is a 404, not a 500.
+    """
+    from django.http import FileResponse, Http404
+
+    try:
+        stored = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The stored file is missing.") from None
+    response = FileResponse(
+        stored, as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -5,7 +5,6 @@ another organisation's reference is a 404 on every route; every write calls the 
 the web UI, which decides who may do what.
 """
 
-from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from claims.evidence import ALLOWED_TYPES
+from claims.evidence import ALLOWED_TYPES, evidence_file_response
 from claims.models import Case
 from claims.selectors import (
     case_events,
@@ -296,15 +295,7 @@ class EvidenceDownloadView(ApiView):
     )
     def get(self, request, reference, evidence_id):
         evidence = evidence_get_for_user(user=request.user, reference=reference, evidence_id=evidence_id)
-        try:
-            stored = evidence.file.open("rb")
-        except FileNotFoundError:
-            raise Http404("The stored file is missing.") from None
-        response = FileResponse(
-            stored, as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return evidence_file_response(evidence)
 
 
 @extend_schema(tags=CASES_TAG, parameters=[REFERENCE_PARAMETER])

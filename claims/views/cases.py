@@ -3,13 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from claims.evidence import evidence_file_response
 from claims.forms import ACTION_FORMS, CaseFilterForm, EvidenceUploadForm, MessageForm
 from claims.selectors import (
     case_accepts_contributions_from,
@@ -177,15 +178,4 @@ def evidence_upload(request, reference):
 @require_GET
 def evidence_download(request, reference, evidence_id):
     evidence = evidence_get_for_user(user=request.user, reference=reference, evidence_id=evidence_id)
-    try:
-        stored = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The stored file is missing.") from None
-    response = FileResponse(
-        stored,
-        as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return evidence_file_response(evidence)
