@@ -60,6 +60,21 @@ CLOCK_STATES = ("running", "paused", "warning", "breached", "met", "met_late", "
 # --- Input ------------------------------------------------------------------------------------
 
 
+class StrictCharField(serializers.CharField):
+    """A text field that refuses numbers and booleans instead of turning them into text.
+
+    DRF's CharField accepts ``{"body": 6.7e16}`` as the string "6.7e16"; the schema says
+    string, so anything else is a 400.
+    """
+
+    default_error_messages = {"invalid": _("Not a valid string.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictInputSerializer(serializers.Serializer):
     """Refuse a body with fields this operation does not know, naming them all.
 
@@ -90,13 +105,13 @@ class StrictInputSerializer(serializers.Serializer):
 
 def _text(model, field_name, **kwargs):
     """Return a CharField as long as the model column allows."""
-    return serializers.CharField(max_length=model._meta.get_field(field_name).max_length, **kwargs)
+    return StrictCharField(max_length=model._meta.get_field(field_name).max_length, **kwargs)
 
 
 def _optional_text(model=None, field_name=None, **kwargs):
     if model is not None:
         return _text(model, field_name, required=False, allow_blank=True, default="", **kwargs)
-    return serializers.CharField(required=False, allow_blank=True, default="", **kwargs)
+    return StrictCharField(required=False, allow_blank=True, default="", **kwargs)
 
 
 class OutputInputSerializer(StrictInputSerializer):
@@ -124,7 +139,7 @@ class CaseCreateInputSerializer(StrictInputSerializer):
         max_length=64, help_text=_("Slug of the provider the case is against.")
     )
     title = _text(Case, "title")
-    description = serializers.CharField()
+    description = StrictCharField()
     legal_basis = serializers.ChoiceField(choices=LegalBasis.choices, default=LegalBasis.OTHER)
     remedies = serializers.ListField(child=serializers.ChoiceField(choices=Remedy.choices), default=list)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
@@ -144,22 +159,22 @@ class EmptyInputSerializer(StrictInputSerializer):
 
 
 class QuestionInputSerializer(StrictInputSerializer):
-    question = serializers.CharField()
+    question = StrictCharField()
 
 
 class AnswerInputSerializer(StrictInputSerializer):
-    answer = serializers.CharField()
+    answer = StrictCharField()
 
 
 class ResponseItemInputSerializer(StrictInputSerializer):
     output = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text=_("Id of the output."))
     outcome = serializers.ChoiceField(choices=Outcome.choices)
-    rationale = serializers.CharField()
+    rationale = StrictCharField()
     measures = _optional_text()
 
 
 class RespondInputSerializer(StrictInputSerializer):
-    summary = serializers.CharField()
+    summary = StrictCharField()
     contact_name = _text(Response, "contact_name")
     contact_email = _text(Response, "contact_email")
     items = ResponseItemInputSerializer(many=True, help_text=_("One outcome for every output of the case."))
@@ -169,7 +184,7 @@ class DisputeInputSerializer(StrictInputSerializer):
     reasons = serializers.ListField(
         child=serializers.ChoiceField(choices=DisputeReason.choices), min_length=1
     )
-    note = serializers.CharField()
+    note = StrictCharField()
 
 
 class WithdrawInputSerializer(StrictInputSerializer):
@@ -177,12 +192,12 @@ class WithdrawInputSerializer(StrictInputSerializer):
 
 
 class EscalateInputSerializer(StrictInputSerializer):
-    reason = serializers.CharField()
+    reason = StrictCharField()
 
 
 class CloseInputSerializer(StrictInputSerializer):
     outcome = serializers.ChoiceField(choices=CloseOutcome.choices)
-    note = serializers.CharField()
+    note = StrictCharField()
 
 
 TRANSITION_INPUTS = {
@@ -200,7 +215,7 @@ TRANSITION_INPUTS = {
 
 
 class MessageInputSerializer(StrictInputSerializer):
-    body = serializers.CharField(max_length=MESSAGE_MAX_LENGTH)
+    body = StrictCharField(max_length=MESSAGE_MAX_LENGTH)
 
 
 class EvidenceInputSerializer(StrictInputSerializer):

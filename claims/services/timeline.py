@@ -28,17 +28,19 @@ def event_record(*, case: Case, actor, action: str, from_state="", to_state="", 
     Give ``from_state`` and ``to_state`` only for an event that changes the case's state: the
     verifier checks that those events, in order, lead to the state the case is in.
     """
-    last = case.events.order_by("-seq").only("seq", "hash").first()
+    last_seq, last_hash = CaseEvent.objects.filter(case_id=case.pk).order_by("-seq").values_list(
+        "seq", "hash"
+    ).first() or (0, GENESIS_HASH)
     event = CaseEvent(
         case=case,
-        seq=(last.seq + 1) if last else 1,
+        seq=last_seq + 1,
         actor=actor,
         action=action,
         from_state=from_state,
         to_state=to_state,
         data=_json_safe(data),
         created_at=timezone.now(),
-        prev_hash=last.hash if last else GENESIS_HASH,
+        prev_hash=last_hash,
     )
     event.hash = event.compute_hash()
     event.save()

@@ -12,6 +12,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from claims.bulk import any_of, insert_rows
@@ -58,10 +59,12 @@ def policy_for(*, case) -> SlaPolicy:
 
     Without any row (a fresh test database) the targets of DESIGN.md apply.
     """
-    policies = SlaPolicy.objects.filter(case_kind=case.kind, priority=case.priority)
+    # The provider's own row sorts before the default (NULL provider) row.
     policy = (
-        policies.filter(provider_id=case.respondent_id).first()
-        or policies.filter(provider__isnull=True).first()
+        SlaPolicy.objects.filter(case_kind=case.kind, priority=case.priority)
+        .filter(Q(provider_id=case.respondent_id) | Q(provider__isnull=True))
+        .order_by(F("provider_id").asc(nulls_last=True))
+        .first()
     )
     return policy or SlaPolicy.with_design_defaults(case_kind=case.kind, priority=case.priority)
 

@@ -208,3 +208,12 @@ def test_messages_follow_the_token_users_language_unless_the_request_names_one(a
         assert implicit["fields"]["title"] == [translation.gettext("This field is required.")]
     assert english["fields"]["title"] == ["This field is required."]
     assert implicit["fields"]["title"] != english["fields"]["title"]
+
+
+def test_a_number_where_text_is_expected_is_refused_not_stored(legal_api, file_case, in_english):
+    """Found by schemathesis: {"body": 6.7e16} was stored as the message text "6.7e16"."""
+    case = file_case()
+    response = legal_api.post(case_url(case, "messages/"), {"body": 6.78831187406873e16}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"body": ["Not a valid string."]}
+    assert not case.messages.exists()
