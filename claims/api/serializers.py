@@ -60,19 +60,41 @@ CLOCK_STATES = ("running", "paused", "warning", "breached", "met", "met_late", "
 # --- Input ------------------------------------------------------------------------------------
 
 
-class StrictCharField(serializers.CharField):
-    """A text field that refuses numbers and booleans instead of turning them into text.
+class JsonTypeMixin:
+    """Refuse a JSON value of the wrong type instead of coercing it.
 
-    DRF's CharField accepts ``{"body": 6.7e16}`` as the string "6.7e16"; the schema says
-    string, so anything else is a 400.
+    DRF turns ``6.7e16`` into the text "6.7e16", ``"12"`` into the number 12 and ``1`` into
+    true; the schema promises the type, so anything else is a 400.
     """
 
-    default_error_messages = {"invalid": _("Not a valid string.")}
+    json_types: tuple[type, ...] = ()
+    default_error_messages = {"wrong_json_type": _("Not a valid value of this type.")}
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
+        # bool is an int in Python, but never a number (or text) in JSON.
+        if not isinstance(data, self.json_types) or (isinstance(data, bool) and bool not in self.json_types):
+            self.fail("wrong_json_type")
         return super().to_internal_value(data)
+
+
+class StrictCharField(JsonTypeMixin, serializers.CharField):
+    json_types = (str,)
+    default_error_messages = {"wrong_json_type": _("Not a valid string.")}
+
+
+class StrictSlugField(JsonTypeMixin, serializers.SlugField):
+    json_types = (str,)
+    default_error_messages = {"wrong_json_type": _("Not a valid string.")}
+
+
+class StrictIntegerField(JsonTypeMixin, serializers.IntegerField):
+    json_types = (int,)
+    default_error_messages = {"wrong_json_type": _("A valid integer is required.")}
+
+
+class StrictBooleanField(JsonTypeMixin, serializers.BooleanField):
+    json_types = (bool,)
+    default_error_messages = {"wrong_json_type": _("Must be true or false.")}
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -125,8 +147,10 @@ class OutputInputSerializer(StrictInputSerializer):
     notes = _optional_text()
 
 
-class OwnWorkField(serializers.PrimaryKeyRelatedField):
+class OwnWorkField(JsonTypeMixin, serializers.PrimaryKeyRelatedField):
     """A work of the requesting user's organisation; any other id is "does not exist"."""
+
+    json_types = (int,)
 
     def get_queryset(self):
         user = self.context["request"].user
@@ -135,9 +159,7 @@ class OwnWorkField(serializers.PrimaryKeyRelatedField):
 
 class CaseCreateInputSerializer(StrictInputSerializer):
     kind = serializers.ChoiceField(choices=CaseKind.choices)
-    respondent = serializers.SlugField(
-        max_length=64, help_text=_("Slug of the provider the case is against.")
-    )
+    respondent = StrictSlugField(max_length=64, help_text=_("Slug of the provider the case is against."))
     title = _text(Case, "title")
     description = StrictCharField()
     legal_basis = serializers.ChoiceField(choices=LegalBasis.choices, default=LegalBasis.OTHER)
@@ -145,7 +167,7 @@ class CaseCreateInputSerializer(StrictInputSerializer):
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     works = OwnWorkField(many=True, queryset=Work.objects.all(), default=list)
     outputs = OutputInputSerializer(many=True, default=list)
-    submit = serializers.BooleanField(
+    submit = StrictBooleanField(
         default=True, help_text=_("File at once (true, the default) or keep as a draft (false).")
     )
 
@@ -167,7 +189,7 @@ class AnswerInputSerializer(StrictInputSerializer):
 
 
 class ResponseItemInputSerializer(StrictInputSerializer):
-    output = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text=_("Id of the output."))
+    output = StrictIntegerField(min_value=1, max_value=2**63 - 1, help_text=_("Id of the output."))
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     rationale = StrictCharField()
     measures = _optional_text()

@@ -217,3 +217,16 @@ def test_a_number_where_text_is_expected_is_refused_not_stored(legal_api, file_c
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"body": ["Not a valid string."]}
     assert not case.messages.exists()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("submit", 1), ("submit", "true"), ("respondent", 5), ("title", False), ("works", ["1"])],
+)
+def test_a_value_of_the_wrong_json_type_is_refused(legal_api, provider, in_english, field, value):
+    data = filing_data(provider)
+    data[field] = value
+    response = legal_api.post("/api/v1/cases/", data, format="json")
+    assert response.status_code == 400
+    assert field in str(response.json()["error"]["fields"])
+    assert not Case.objects.exists()
