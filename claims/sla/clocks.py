@@ -98,8 +98,6 @@ def clock_consumed(clock: Clock, now: datetime, calendar: BusinessCalendar | Non
     consumed = clock.consumed
     if clock.status == ClockStatus.RUNNING and clock.segment_started_at:
         consumed += _times(clock, calendar).between(clock.segment_started_at, now)
-    elif clock.stopped_at and clock.segment_started_at:
-        consumed += _times(clock, calendar).between(clock.segment_started_at, clock.stopped_at)
     return consumed
 
 
@@ -382,15 +380,6 @@ def clock_process(*, clock_id: int, version: int | None = None, now: datetime | 
         if not _follow_up(case.pk, case.state, clock, newly):
             _schedule_check_on_commit(clock)
     return newly
-
-
-def clocks_due(*, now: datetime, limit: int = 10000) -> list[int]:
-    """Return ids of running clocks with a threshold due by ``now`` (one indexed query)."""
-    return list(
-        Clock.objects.filter(next_threshold_at__lte=now)
-        .order_by("next_threshold_at")
-        .values_list("id", flat=True)[:limit]
-    )
 
 
 _SWEEP_CLOCK_FIELDS = (

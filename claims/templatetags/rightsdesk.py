@@ -119,24 +119,9 @@ def state_label(value):
 
 
 @register.filter
-def priority_label(value):
-    return _label(Priority, value) if value else ""
-
-
-@register.filter
-def outcome_label(value):
-    return _label(Outcome, value) if value else ""
-
-
-@register.filter
 def remedy_labels(values):
     """Return the translated names of a case's remedies."""
     return [_label(Remedy, value) for value in values or []]
-
-
-@register.filter
-def close_outcome_label(value):
-    return _label(CloseOutcome, value) if value else ""
 
 
 @register.filter
@@ -151,7 +136,11 @@ def state_badge(state):
 
 @register.simple_tag
 def priority_badge(priority):
-    return format_html('<span class="priority priority-{}">{}</span>', priority, priority_label(priority))
+    return format_html(
+        '<span class="priority priority-{}">{}</span>',
+        priority,
+        _label(Priority, priority) if priority else "",
+    )
 
 
 @register.filter

@@ -10,8 +10,8 @@ from django.db import connection
 
 from claims.models import CaseState
 from claims.services import case_transition
-from claims.sla.clocks import ACCEPT_BY_DEFAULT, clock_process, clocks_due, clocks_sweep
-from claims.sla.models import ClockKind, ClockMark, ClockStatus, SlaPolicy
+from claims.sla.clocks import ACCEPT_BY_DEFAULT, clock_process, clocks_sweep
+from claims.sla.models import Clock, ClockKind, ClockMark, ClockStatus, SlaPolicy
 from notifications.models import Notification
 from notifications.services import notifications_deliver
 
@@ -34,6 +34,11 @@ def respond_payload(case):
             for o in case.outputs.all()
         ],
     }
+
+
+def clocks_due(*, now):
+    """Ids of the clocks the sweep would pick up at ``now``."""
+    return list(Clock.objects.filter(next_threshold_at__lte=now).values_list("id", flat=True))
 
 
 def clock(case, kind):
