@@ -5,6 +5,21 @@ from django.utils import timezone
 
 from members.models import Role
 from tests.factories import AssociationFactory, MemberFactory, ProviderFactory, UserFactory
+from tests.workers import redis_worker  # noqa: F401  (a fixture, for every test that needs a real worker)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sla_settings():
+    """Each test reads the policies and closure days its own database holds.
+
+    A test's rows vanish with its rolled-back transaction, which sends no signal, so the
+    per-process SLA settings cache is cleared around every test.
+    """
+    from claims.sla.clocks import sla_settings_clear
+
+    sla_settings_clear()
+    yield
+    sla_settings_clear()
 
 
 @pytest.fixture
@@ -156,3 +171,14 @@ def in_english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run the Celery tasks queued during the test in this process, as a worker would."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous

@@ -66,3 +66,70 @@ def any_of(ids) -> RawSQL | list:
     if connection.vendor != "postgresql":
         return ids
     return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+
+
+# Up to this many rows, one hand-built INSERT … VALUES costs less than bulk_create's compilation.
+FEW_ROWS = 8
+
+
+def objects_insert(objs: list) -> None:
+    """Insert new instances of one model in one ``INSERT … VALUES … RETURNING id`` and set their pks.
+
+    For the handful of rows one filing writes, the ORM's per-statement SQL compilation costs
+    more than the insert itself, and COPY adds protocol round trips. Values are prepared by the
+    fields as ``save()`` would (``pre_save`` fills auto_now dates); no signals are sent, so only
+    models without save() logic or signal receivers belong here. Elsewhere (SQLite) it falls
+    back to bulk_create, which also sets the pks.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql" or len(objs) > FEW_ROWS:
+        # Django sends many rows to PostgreSQL as one array per column (UNNEST), which is
+        # cheaper than psycopg parsing a statement with thousands of placeholders.
+        model.objects.bulk_create(objs)
+        return
+    for obj in objs:
+        # Copies the pk of a parent saved after this object was built, as save() would.
+        obj._prepare_related_fields_for_save(operation_name="objects_insert")
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([placeholders] * len(objs))} RETURNING {quote(meta.pk.column)}"
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # PostgreSQL returns the rows of one INSERT … VALUES in order (bulk_create relies on it too).
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = connection.alias
+
+
+def column_set_by_id(model, column: str, values: dict[int, object]) -> None:
+    """Set one column of many rows, each to its own value, in one statement.
+
+    On PostgreSQL the ids and values travel as two arrays; elsewhere bulk_update does it.
+    """
+    if not values:
+        return
+    field = model._meta.get_field(column)
+    if connection.vendor != "postgresql":
+        objs = [model(pk=pk, **{field.attname: value}) for pk, value in values.items()]
+        model.objects.bulk_update(objs, [column])
+        return
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {quote(field.column)} = v.value "
+            f"FROM unnest(%s::bigint[], %s::{field.db_type(connection)}[]) AS v(id, value) "
+            f"WHERE {table}.{pk} = v.id",
+            [list(values), list(values.values())],
+        )

@@ -84,6 +84,20 @@ class DisputeReason(models.TextChoices):
     DISAGREE = "disagree", _("Disagree with the outcome")
 
 
+# A dispute naming any of these says the response was not sincere, not merely unwelcome.
+INSINCERITY_REASONS = tuple(reason for reason in DisputeReason if reason != DisputeReason.DISAGREE)
+
+
+class Sincerity(models.TextChoices):
+    UNREVIEWED = "unreviewed", _("Not reviewed")
+    CHALLENGED = "challenged", _("Challenged as insincere")
+    SINCERE = "sincere", _("Judged sincere")
+    INSINCERE = "insincere", _("Judged insincere")
+
+
+ADJUDICATED = (Sincerity.SINCERE, Sincerity.INSINCERE)
+
+
 def _is_claimant(case, user):
     return user is not None and user.role in MEMBER_ROLES and user.organisation_id == case.claimant_id
 
@@ -384,11 +398,73 @@ class Response(models.Model):
     contact_name = models.CharField(_("contact name"), max_length=200)
     contact_email = models.EmailField(_("contact email"))
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    # Sincerity (claims/sincerity/): written by the respond and dispute transitions and by
+    # ``response_adjudicate``; nothing else changes them.
+    met_clock = models.ForeignKey(
+        "claims.Clock", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    similarity = models.FloatField(_("similarity"), null=True, blank=True, editable=False)
+    similar_to = models.ForeignKey(
+        "self",
+        verbose_name=_("similar to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    templated = models.BooleanField(_("templated"), default=False, editable=False)
+    sincerity = models.CharField(
+        _("sincerity"), max_length=12, choices=Sincerity.choices, default=Sincerity.UNREVIEWED, editable=False
+    )
+    dispute_reasons = models.JSONField(_("dispute reasons"), default=list, blank=True, editable=False)
+    dispute_note = models.TextField(_("dispute explanation"), blank=True, editable=False)
+    disputed_at = models.DateTimeField(_("disputed"), null=True, blank=True, editable=False)
+    adjudicated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("adjudicated by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    adjudicated_at = models.DateTimeField(_("adjudicated"), null=True, blank=True, editable=False)
+    adjudication_note = models.TextField(_("adjudication note"), blank=True, editable=False)
 
     class Meta:
         verbose_name = _("response")
         verbose_name_plural = _("responses")
         ordering = ["created_at", "id"]
+        indexes = [
+            # The association's queue of responses awaiting adjudication.
+            models.Index(
+                fields=["disputed_at"],
+                condition=Q(sincerity="challenged"),
+                name="response_awaiting_verdict",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sincerity__in=Sincerity.values), name="response_sincerity_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(similarity__isnull=True) | Q(similarity__gte=0, similarity__lte=1),
+                name="response_similarity_range",
+            ),
+            # A verdict always says who gave it and when; an insincere one always says why.
+            models.CheckConstraint(
+                condition=Q(
+                    sincerity__in=ADJUDICATED, adjudicated_at__isnull=False, adjudicated_by__isnull=False
+                )
+                | Q(~Q(sincerity__in=ADJUDICATED), adjudicated_at__isnull=True),
+                name="response_verdict_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(sincerity=Sincerity.INSINCERE) | ~Q(adjudication_note=""),
+                name="response_insincere_has_note",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.case_id} response {self.pk}"
@@ -490,4 +566,7 @@ class CaseEvent(models.Model):
 
 
 # The SLA models live in their own module; importing them here registers them with the app.
+from claims.dashboards.models import DashboardRefresh, DashboardRollup  # noqa: E402, F401
+from claims.integrity.models import CaseLink, EvidenceFingerprint, EvidenceScan  # noqa: E402, F401
+from claims.sincerity.models import ResponseBand  # noqa: E402, F401
 from claims.sla.models import Clock, ClockMark, ClosureDay, SlaPolicy  # noqa: E402, F401

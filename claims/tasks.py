@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from claims.integrity import tasks as integrity_tasks  # noqa: F401  (registers them with Celery)
 from claims.sla.clocks import clock_process, clocks_schedule_upcoming, clocks_sweep
 
 

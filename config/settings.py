@@ -145,9 +145,17 @@ STORAGES = {
     },
 }
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=100 * 1024 * 1024)
+# Two pictures (or video frames) whose 64-bit perceptual hashes differ in at most this many bits
+# show the same output: the cases holding them are linked (claims/integrity, 0-16).
+EVIDENCE_NEAR_DUPLICATE_BITS = env.int("EVIDENCE_NEAR_DUPLICATE_BITS", default=8)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 BULK_FILING_MAX_ROWS = env.int("BULK_FILING_MAX_ROWS", default=5000)
+# POST /api/v1/cases/bulk/ takes at most this many filings per request.
+API_BULK_FILING_MAX_CASES = env.int("API_BULK_FILING_MAX_CASES", default=100)
+# The public transparency summary withholds any figure resting on fewer cases than this.
+TRANSPARENCY_MIN_CELL = max(1, env.int("TRANSPARENCY_MIN_CELL", default=5))
+TRANSPARENCY_CACHE_SECONDS = env.int("TRANSPARENCY_CACHE_SECONDS", default=900)
 
 # --- Celery ---------------------------------------------------------------
 CELERY_BROKER_DIR = VAR_DIR / "broker"
@@ -172,10 +180,15 @@ CELERY_TIMEZONE = TIME_ZONE
 # ETA tasks further ahead than this are left to the periodic scheduler (see claims.sla.clocks).
 SLA_ETA_HORIZON_SECONDS = env.int("SLA_ETA_HORIZON_SECONDS", default=600)
 SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=30.0)
+# Policies and closure days are cached per process for this long (an edit in the same process clears it).
+SLA_SETTINGS_CACHE_SECONDS = env.float("SLA_SETTINGS_CACHE_SECONDS", default=60.0)
 # The daily digest: at DIGEST_HOUR:00 Tokyo time, the deadlines of the next DIGEST_WINDOW_HOURS.
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=8)
 DIGEST_WINDOW_HOURS = env.int("DIGEST_WINDOW_HOURS", default=48)
 DIGEST_MAX_ITEMS = env.int("DIGEST_MAX_ITEMS", default=100)  # a longer list ends with "and N more"
+# Sincerity: a response at least this similar (Jaccard of character 3-grams, 0-1) to one of the
+# same provider's earlier responses to another case is flagged "templated".
+SINCERITY_TEMPLATED_THRESHOLD = env.float("SINCERITY_TEMPLATED_THRESHOLD", default=0.85)
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "claims.tasks.sla_sweep", "schedule": SLA_SWEEP_SECONDS},
     "sla-schedule-upcoming": {
@@ -192,6 +205,20 @@ if CELERY_BROKER_URL.startswith("redis"):
     # Longer than any ETA we queue, so Redis does not redeliver a task that is merely waiting.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(3600, 2 * SLA_ETA_HORIZON_SECONDS)}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Dashboards (claims.dashboards) ----------------------------------------
+# The roll-up re-reads the months of the cases changed since its last run this often, and is
+# rebuilt from scratch every night at DASHBOARD_REBUILD_HOUR:30 Tokyo time.
+DASHBOARD_REFRESH_SECONDS = env.float("DASHBOARD_REFRESH_SECONDS", default=60.0)
+DASHBOARD_REBUILD_HOUR = env.int("DASHBOARD_REBUILD_HOUR", default=3)
+CELERY_BEAT_SCHEDULE["dashboards-refresh"] = {
+    "task": "claims.dashboards.tasks.dashboards_refresh",
+    "schedule": DASHBOARD_REFRESH_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["dashboards-rebuild"] = {
+    "task": "claims.dashboards.tasks.dashboards_rebuild",
+    "schedule": crontab(minute=30, hour=DASHBOARD_REBUILD_HOUR),
+}
 
 # --- Webhooks (notifications.webhooks) ------------------------------------
 # Seconds to connect, send and wait for the receiver's answer, each; slower counts as failed.
@@ -247,6 +274,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ResponseOutcomeEnum": "claims.models.Outcome",
         "CloseOutcomeEnum": "claims.models.CloseOutcome",
+        "DisputeReasonEnum": "claims.models.DisputeReason",
         "CaseStateEnum": "claims.models.CaseState",
         "CaseKindEnum": "claims.models.CaseKind",
         "ClockKindEnum": "claims.sla.models.ClockKind",

@@ -10,5 +10,7 @@ urlpatterns = [
     path("org/tokens/", include("members.urls_tokens")),
     path("org/webhooks/", include("notifications.webhooks.urls")),
     path("inbox/", include("notifications.urls")),
+    path("registry/", include("members.registry.urls")),
     path("", include("claims.urls")),
+    path("", include("claims.reports.urls")),
 ]

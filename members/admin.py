@@ -66,3 +66,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The registry (grants, identifiers, reference images) registers its own admin.
+from members.registry import admin as registry_admin  # noqa: E402, F401

@@ -174,7 +174,7 @@ class WorkKind(models.TextChoices):
 
 
 class Work(models.Model):
-    """A work a member owns. The full registry (identifiers, grants) grows around it."""
+    """A work a member owns; its identifiers, reference images and grants live in ``members.registry``."""
 
     owner = models.ForeignKey(
         Organisation, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="works"
@@ -183,7 +183,18 @@ class Work(models.Model):
     title_ja = models.CharField(_("title (Japanese)"), max_length=300)
     title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
     description = models.TextField(_("description"), blank=True)
+    location = models.CharField(
+        _("location"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Where the work is published on your website, as a path pattern, e.g. /characters/neko/*. "
+            "The published reservations (TDMRep, aipref) name it."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Indexed: the providers' feed takes its ETag from the newest change.
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("work")
@@ -296,3 +307,13 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+# The registry models live in their own module; importing them here registers them with the app.
+from members.registry.models import (  # noqa: E402, F401
+    Grant,
+    GrantUse,
+    IdentifierScheme,
+    WorkIdentifier,
+    WorkImage,
+)

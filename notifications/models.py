@@ -64,6 +64,7 @@ class EventType(models.TextChoices):
     SLA_WARNING = "sla_warning", _("Deadline warning")
     SLA_BREACHED = "sla_breached", _("Deadline breached")
     SLA_REMINDER = "sla_reminder", _("Review reminder")
+    RESPONSE_ADJUDICATED = "response_adjudicated", _("Response adjudicated by the association")
     DIGEST = "digest", _("Daily digest of deadlines")
 
 

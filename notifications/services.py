@@ -33,6 +33,7 @@ AUDIENCES = {
     "respond": ("claimant",),
     "accept": ("respondent",),
     "dispute": ("respondent", "association"),
+    "response_adjudicated": ("claimant", "respondent"),
     "withdraw": ("respondent",),
     "escalate": ("claimant", "respondent", "association"),
     "close": ("claimant", "respondent"),
@@ -87,6 +88,7 @@ def _subject(event) -> str:
         "accept_by_default": _("%(ref)s was resolved as accepted by default"),
         "sla_warning": _("%(ref)s: %(threshold)s%% of the %(clock)s time used"),
         "sla_breached": _("%(ref)s: the %(clock)s deadline was breached"),
+        "response_adjudicated": _("%(ref)s: the association judged the response %(verdict)s"),
         "sla_reminder": _(
             "%(ref)s: please review the provider's response (%(threshold)s%% of review time used)"
         ),
@@ -96,6 +98,7 @@ def _subject(event) -> str:
         "title": case.title,
         "threshold": data.get("threshold", ""),
         "clock": str(ClockKind(clock).label).lower() if clock in ClockKind.values else "",
+        "verdict": {"sincere": _("sincere"), "insincere": _("insincere")}.get(data.get("verdict"), ""),
     }
 
 

@@ -5,10 +5,13 @@ rules (who may do what, when, and what makes a response substantive) stay in the
 Output serializers read what the selectors fetched and query nothing themselves.
 """
 
+import copy
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -30,9 +33,11 @@ from claims.models import (
     Remedy,
     Response,
     ResponseItem,
+    Sincerity,
 )
 from claims.services.cases import MESSAGE_MAX_LENGTH
 from claims.services.transitions import actions_available
+from claims.sincerity.selectors import similar_response_link
 from claims.sla.models import ClockKind, TimeBasis
 from members.models import OrganisationKind, Work
 
@@ -172,6 +177,18 @@ class CaseCreateInputSerializer(StrictInputSerializer):
     )
 
 
+class CaseBulkCreateInputSerializer(StrictInputSerializer):
+    cases = CaseCreateInputSerializer(
+        many=True, allow_empty=False, help_text=_("The filings, each as for POST /api/v1/cases/.")
+    )
+
+    def validate_cases(self, value):
+        limit = settings.API_BULK_FILING_MAX_CASES
+        if len(value) > limit:
+            raise serializers.ValidationError(_("At most %(n)d cases per request.") % {"n": limit})
+        return value
+
+
 class NoteInputSerializer(StrictInputSerializer):
     note = _optional_text(help_text=_("Optional; posted to the thread."))
 
@@ -255,6 +272,25 @@ class EvidenceInputSerializer(StrictInputSerializer):
 # --- Output -----------------------------------------------------------------------------------
 
 
+_MODEL_FIELDS_CACHE: dict[tuple[type, str | None], dict] = {}
+
+
+class ReadModelSerializer(serializers.ModelSerializer):
+    """A read-only ModelSerializer that builds its fields from the model once per class and language.
+
+    ModelSerializer derives every field from the model on every instance, which costs more than
+    the rest of rendering a case; a copy of the built fields is all an instance needs. The
+    language is part of the key because the labels (shown in the schema) are translated.
+    """
+
+    def get_fields(self):
+        key = (type(self), get_language())
+        fields = _MODEL_FIELDS_CACHE.get(key)
+        if fields is None:
+            fields = _MODEL_FIELDS_CACHE[key] = super().get_fields()
+        return copy.deepcopy(fields)
+
+
 class OrganisationRefSerializer(serializers.Serializer):
     slug = serializers.SlugField(read_only=True)
     kind = serializers.ChoiceField(choices=OrganisationKind.choices, read_only=True)
@@ -266,14 +302,14 @@ class PersonRefSerializer(serializers.Serializer):
     organisation = serializers.SlugField(source="organisation.slug", read_only=True, allow_null=True)
 
 
-class WorkRefSerializer(serializers.ModelSerializer):
+class WorkRefSerializer(ReadModelSerializer):
     class Meta:
         model = Work
         fields = ["id", "kind", "title_ja", "title_en"]
         read_only_fields = fields
 
 
-class OutputSerializer(serializers.ModelSerializer):
+class OutputSerializer(ReadModelSerializer):
     class Meta:
         model = Output
         fields = [
@@ -291,7 +327,7 @@ class OutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResponseItemSerializer(serializers.ModelSerializer):
+class ResponseItemSerializer(ReadModelSerializer):
     output = serializers.IntegerField(source="output_id", read_only=True)
 
     class Meta:
@@ -300,17 +336,74 @@ class ResponseItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResponseSerializer(serializers.ModelSerializer):
+class SimilarResponseSerializer(serializers.Serializer):
+    case = serializers.CharField(read_only=True, help_text=_("Reference of the case it answered."))
+    response = serializers.IntegerField(read_only=True, help_text=_("Id of that response."))
+
+
+class ResponseSerializer(ReadModelSerializer):
+    """A response with its sincerity: similarity to the provider's earlier answers, challenge, verdict.
+
+    Reads ``similar_to.case``: select it with the responses (``CaseSerializer.eager`` does).
+    """
+
     author = PersonRefSerializer(read_only=True)
     items = ResponseItemSerializer(many=True, read_only=True)
+    similarity = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "Similarity (0-1, character 3-grams) to the most similar of the provider's earlier responses "
+            "to other cases; null when none is close."
+        ),
+    )
+    templated = serializers.BooleanField(
+        read_only=True, help_text=_("True when the similarity reaches the templated threshold.")
+    )
+    similar_to = serializers.SerializerMethodField(
+        help_text=_("The similar earlier response, only when the caller may see its case.")
+    )
+    sincerity = serializers.ChoiceField(choices=Sincerity.choices, read_only=True)
+    dispute_reasons = serializers.ListField(
+        child=serializers.ChoiceField(choices=DisputeReason.choices),
+        read_only=True,
+        help_text=_("The reasons the claimant gave when disputing this response; empty if not disputed."),
+    )
+    adjudicated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    adjudication_note = serializers.CharField(read_only=True)
 
     class Meta:
         model = Response
-        fields = ["id", "author", "summary", "contact_name", "contact_email", "created_at", "items"]
+        fields = [
+            "id",
+            "author",
+            "summary",
+            "contact_name",
+            "contact_email",
+            "created_at",
+            "items",
+            "similarity",
+            "templated",
+            "similar_to",
+            "sincerity",
+            "dispute_reasons",
+            "adjudicated_at",
+            "adjudication_note",
+        ]
         read_only_fields = fields
 
+    @extend_schema_field(SimilarResponseSerializer(allow_null=True))
+    def get_similar_to(self, response) -> dict | None:
+        link = similar_response_link(user=self.context["request"].user, response=response)
+        return None if link is None else {"case": link[0], "response": link[1]}
 
-class CaseSerializer(serializers.ModelSerializer):
+
+class AdjudicateInputSerializer(StrictInputSerializer):
+    verdict = serializers.ChoiceField(choices=[Sincerity.SINCERE, Sincerity.INSINCERE])
+    note = _optional_text(help_text=_("Required for a verdict of insincere."))
+
+
+class CaseSerializer(ReadModelSerializer):
     """A case as the caller may see it, with the actions the caller may take on it now."""
 
     claimant = OrganisationRefSerializer(read_only=True)
@@ -356,7 +449,7 @@ class CaseSerializer(serializers.ModelSerializer):
     def _prefetches(*, works=True, responses=True) -> list[Prefetch]:
         items = ResponseItem.objects.order_by("output__position")
         response_rows = (
-            Response.objects.select_related("author__organisation")
+            Response.objects.select_related("author__organisation", "similar_to__case")
             .prefetch_related(Prefetch("items", queryset=items))
             .order_by("created_at", "id")
         )
@@ -394,7 +487,35 @@ class CaseSerializer(serializers.ModelSerializer):
         return [action.name.replace("_", "-") for action in actions_available(case=case, user=user)]
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class CreatedOutputSerializer(ReadModelSerializer):
+    class Meta:
+        model = Output
+        fields = ["id", "position"]
+        read_only_fields = fields
+
+
+class CreatedCaseSerializer(ReadModelSerializer):
+    """A case just filed in bulk: enough to find it again and to attach evidence to its outputs."""
+
+    outputs = CreatedOutputSerializer(many=True, read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = ["reference", "kind", "state", "created_at", "submitted_at", "outputs", "url"]
+        read_only_fields = fields
+
+    def get_url(self, case) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("api:case_detail", kwargs={"reference": case.reference})
+        )
+
+
+class CaseBulkCreatedSerializer(serializers.Serializer):
+    cases = CreatedCaseSerializer(many=True, read_only=True)
+
+
+class MessageSerializer(ReadModelSerializer):
     author = PersonRefSerializer(read_only=True)
 
     class Meta:
@@ -403,7 +524,7 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(ReadModelSerializer):
     output = serializers.IntegerField(source="output_id", read_only=True, allow_null=True)
     uploaded_by = PersonRefSerializer(read_only=True)
     download_url = serializers.SerializerMethodField()
@@ -434,7 +555,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(path)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ReadModelSerializer):
     actor = PersonRefSerializer(read_only=True, allow_null=True, help_text=_("Null for the system."))
     data = serializers.JSONField(read_only=True)
 

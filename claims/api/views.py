@@ -29,6 +29,7 @@ from claims.selectors import (
     evidence_get_for_user,
 )
 from claims.services import case_create, case_transition, evidence_add, message_post
+from claims.services.cases import cases_create_many
 from claims.sla.selectors import clock_views_for_case
 from members.errors import ApplicationError
 from members.models import Organisation
@@ -126,6 +127,36 @@ class CaseCollectionView(ApiView, GenericAPIView):
         )
         body = s.CaseSerializer(case, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
+@extend_schema(tags=CASES_TAG)
+class CaseBulkCreateView(ApiView):
+    """File many claims or inquiries in one request: all of them, or none and every error."""
+
+    @extend_schema(
+        operation_id="cases_bulk_create",
+        summary=_("File many claims or inquiries at once"),
+        request=s.CaseBulkCreateInputSerializer,
+        responses={201: s.CaseBulkCreatedSerializer},
+    )
+    def post(self, request):
+        serializer = s.CaseBulkCreateInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        filings = [dict(item) for item in serializer.validated_data["cases"]]
+        slugs = {filing["respondent"] for filing in filings}
+        respondents = {org.slug: org for org in Organisation.objects.filter(slug__in=slugs)}
+        unknown = {
+            f"cases.{index}.respondent": [_("Give the slug of a provider.")]
+            for index, filing in enumerate(filings)
+            if filing["respondent"] not in respondents
+        }
+        if unknown:
+            raise ApplicationError(_("There is no organisation with this slug."), fields=unknown)
+        for filing in filings:
+            filing["respondent"] = respondents[filing["respondent"]]
+        cases = cases_create_many(actor=request.user, filings=filings)
+        body = s.CaseBulkCreatedSerializer({"cases": cases}, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=CASES_TAG, parameters=[REFERENCE_PARAMETER])

@@ -16,7 +16,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from claims.bulk import column_set_by_id, objects_insert
 from claims.evidence import inspect_upload
+from claims.integrity.queue import evidence_fingerprint_queue
 from claims.models import (
     CLOSED_STATES,
     MEMBER_ROLES,
@@ -37,7 +39,7 @@ from claims.models import (
 from members.errors import ApplicationError
 from members.models import Organisation, OrganisationKind, Work
 
-from .timeline import event_record
+from .timeline import event_record, events_record_new_cases
 
 OUTPUT_FIELDS = ("product", "model_name", "url", "share_id", "generation_id", "seen_at", "prompt", "notes")
 CSV_TEMPLATE_HEADER = list(OUTPUT_FIELDS)
@@ -47,24 +49,24 @@ MESSAGE_MAX_LENGTH = 20000
 SEEN_AT_TOLERANCE = timedelta(minutes=5)
 
 
-def reference_next(*, kind: str, year: int) -> str:
-    """Hand out the next reference for the kind and year; call inside a transaction, as late as possible.
+def references_next(*, kind: str, year: int, count: int = 1) -> list[str]:
+    """Hand out the next ``count`` references of the kind and year; call in a transaction, late.
 
-    One upsert creates the counter row if missing or increments it, and leaves it locked until
+    One upsert creates the counter row if missing or advances it, and leaves it locked until
     the transaction ends, so two filings at the same instant never share a number, and a filing
-    that rolls back gives its number back. Every filing of the kind and year waits for that lock:
-    take the number last, when little but the commit remains.
+    that rolls back gives its numbers back. Every filing of the kind and year waits for that
+    lock: take the numbers last, when little but the commit remains.
     """
     table = ReferenceCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (kind, year, last_value) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (kind, year) DO UPDATE SET last_value = {table}.last_value + 1 "
+            f"INSERT INTO {table} (kind, year, last_value) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (kind, year) DO UPDATE SET last_value = {table}.last_value + %s "
             "RETURNING last_value",
-            [kind, year],
+            [kind, year, count, count],
         )
-        (number,) = cursor.fetchone()
-    return f"{REFERENCE_PREFIX[kind]}-{year}-{number:06d}"
+        (last,) = cursor.fetchone()
+    return [f"{REFERENCE_PREFIX[kind]}-{year}-{number:06d}" for number in range(last - count + 1, last + 1)]
 
 
 def reference_year(now: datetime) -> int:
@@ -254,11 +256,28 @@ def _check_party(case: Case, actor) -> None:
         raise ApplicationError(_("This case is closed."), code="case_closed", status_code=409)
 
 
-def case_create(
+@dataclass
+class _Filing:
+    """One checked filing, ready to write."""
+
+    kind: str
+    respondent: Organisation
+    title: str
+    description: str
+    legal_basis: str
+    remedies: list[str]
+    priority: str
+    works: list[Work]
+    outputs: list[dict]
+    evidence: list[tuple]  # (upload, output_index, inspected)
+    submit: bool
+
+
+def _filing_check(
     *,
     actor,
     kind: str,
-    respondent: Organisation,
+    respondent: Organisation | None,
     title: str,
     description: str,
     legal_basis: str = LegalBasis.OTHER,
@@ -268,19 +287,9 @@ def case_create(
     outputs: list[dict] | None = None,
     evidence: list[tuple] | None = None,
     submit: bool = True,
-) -> Case:
-    """File a claim or inquiry with its outputs and evidence, as a draft or submitted at once.
-
-    ``evidence`` is a list of ``(uploaded_file, output_index_or_None)``. Everything is
-    checked before anything is written, and the rows are written in one transaction: a bad
-    output or file leaves nothing behind.
-    """
-    from .transitions import case_transition
-
-    if actor.role not in MEMBER_ROLES or actor.organisation_id is None:
-        raise ApplicationError(
-            _("Only a member's staff may file a case."), code="not_permitted", status_code=403
-        )
+    prefix: str = "",
+) -> tuple[_Filing | None, dict[str, list[str]]]:
+    """Check one filing; return it cleaned, or None and the field errors (keys start with ``prefix``)."""
     errors: dict[str, list[str]] = {}
     if kind not in CaseKind.values:
         errors["kind"] = [_("Choose claim or inquiry.")]
@@ -323,49 +332,203 @@ def case_create(
         except ApplicationError as exc:
             errors.setdefault(f"evidence.{index}", []).append(exc.message)
     if errors:
+        return None, {prefix + key: messages for key, messages in errors.items()}
+    filing = _Filing(
+        kind=kind,
+        respondent=respondent,
+        title=title,
+        description=description,
+        legal_basis=legal_basis,
+        remedies=remedies,
+        priority=priority,
+        works=works,
+        outputs=cleaned_outputs,
+        evidence=checked_evidence,
+        submit=submit,
+    )
+    return filing, {}
+
+
+def _check_filer(actor) -> None:
+    if actor.role not in MEMBER_ROLES or actor.organisation_id is None:
+        raise ApplicationError(
+            _("Only a member's staff may file a case."), code="not_permitted", status_code=403
+        )
+
+
+def case_create(
+    *,
+    actor,
+    kind: str,
+    respondent: Organisation,
+    title: str,
+    description: str,
+    legal_basis: str = LegalBasis.OTHER,
+    remedies: list[str] | None = None,
+    priority: str = Priority.NORMAL,
+    works: list[Work] | None = None,
+    outputs: list[dict] | None = None,
+    evidence: list[tuple] | None = None,
+    submit: bool = True,
+) -> Case:
+    """File a claim or inquiry with its outputs and evidence, as a draft or submitted at once.
+
+    ``evidence`` is a list of ``(uploaded_file, output_index_or_None)``. Everything is
+    checked before anything is written, and the rows are written in one transaction: a bad
+    output or file leaves nothing behind.
+    """
+    _check_filer(actor)
+    filing, errors = _filing_check(
+        actor=actor,
+        kind=kind,
+        respondent=respondent,
+        title=title,
+        description=description,
+        legal_basis=legal_basis,
+        remedies=remedies,
+        priority=priority,
+        works=works,
+        outputs=outputs,
+        evidence=evidence,
+        submit=submit,
+    )
+    if errors:
         raise ApplicationError(_("Please correct the errors below."), fields=errors)
+    return _filings_write(actor=actor, filings=[filing])[0]
+
+
+def cases_create_many(*, actor, filings: list[dict]) -> list[Case]:
+    """File many claims or inquiries at once: all of them, or none and every error.
+
+    Each filing takes ``case_create``'s arguments except ``evidence`` (files are added one by
+    one afterwards). The field errors of the n-th filing are reported under ``cases.<n>.``.
+    The rows of all filings are written together, a few statements for the whole batch.
+    """
+    _check_filer(actor)
+    checked, errors = [], {}
+    for index, arguments in enumerate(filings):
+        filing, filing_errors = _filing_check(actor=actor, prefix=f"cases.{index}.", **arguments)
+        checked.append(filing)
+        errors.update(filing_errors)
+    if errors:
+        raise ApplicationError(_("Please correct the errors below."), fields=errors)
+    return _filings_write(actor=actor, filings=checked)
+
+
+def _filings_write(*, actor, filings: list[_Filing]) -> list[Case]:
+    """Write checked filings, submitting those that ask for it, in one transaction."""
+    from .transitions import case_submit_while_filing, cases_submitted_while_filing
 
     # Files go to storage before the transaction so that the reference counter is not held
     # locked while large files are written; a filing that then fails leaves only unreferenced
     # content-addressed files behind.
     stored = [
-        (upload, output_index, inspected, _evidence_file_put(upload, inspected))
-        for upload, output_index, inspected in checked_evidence
+        [
+            (upload, index, inspected, _evidence_file_put(upload, inspected))
+            for upload, index, inspected in f.evidence
+        ]
+        for f in filings
     ]
     with transaction.atomic():
-        case = Case.objects.create(
-            # Unique until the real number is taken, last (see reference_next).
-            reference=f"~{uuid.uuid4().hex[:19]}",
-            kind=kind,
-            claimant_id=actor.organisation_id,
-            respondent=respondent,
-            filed_by=actor,
-            title=title,
-            description=description,
-            legal_basis=legal_basis,
-            remedies=remedies,
-            priority=priority,
-        )
-        if works:
-            case.works.set(works)
-        created_outputs = _outputs_create(case, cleaned_outputs)
-        event_record(
-            case=case,
-            actor=actor,
-            action="created",
-            to_state=case.state,
-            data={"outputs": len(created_outputs), "respondent": respondent.slug},
-        )
-        for upload, output_index, inspected, path in stored:
-            output = created_outputs[output_index] if output_index is not None else None
-            _evidence_row_create(
-                case=case, actor=actor, upload=upload, output=output, inspected=inspected, path=path
+        cases = [
+            Case(
+                # Unique until the real number is taken, last (see references_next).
+                reference=f"~{uuid.uuid4().hex[:19]}",
+                kind=f.kind,
+                claimant_id=actor.organisation_id,
+                respondent=f.respondent,
+                filed_by=actor,
+                title=f.title,
+                description=f.description,
+                legal_basis=f.legal_basis,
+                remedies=f.remedies,
+                priority=f.priority,
             )
-        if submit:
-            case = case_transition(case=case, action="submit", actor=actor)
-        case.reference = reference_next(kind=kind, year=reference_year(timezone.now()))
-        Case.objects.filter(pk=case.pk).update(reference=case.reference)
-    return case
+            for f in filings
+        ]
+        timelines = [
+            [
+                {
+                    "actor": actor,
+                    "action": "created",
+                    "to_state": case.state,
+                    "data": {"outputs": len(f.outputs), "respondent": f.respondent.slug},
+                }
+            ]
+            for case, f in zip(cases, filings, strict=True)
+        ]
+        # Submitting in memory first lets each case row be written once, already submitted, and
+        # the cases, outputs, events and clocks of the whole batch in one insert each.
+        submissions = [
+            case_submit_while_filing(case=case, actor=actor, has_outputs=bool(f.outputs))
+            if f.submit
+            else None
+            for case, f in zip(cases, filings, strict=True)
+        ]
+        objects_insert(cases)
+        work_links = [
+            Case.works.through(case_id=case.pk, work_id=work.pk)
+            for case, f in zip(cases, filings, strict=True)
+            for work in f.works
+        ]
+        if work_links:
+            Case.works.through.objects.bulk_create(work_links)
+        outputs = [
+            [Output(case=case, position=i, **row) for i, row in enumerate(f.outputs, start=1)]
+            for case, f in zip(cases, filings, strict=True)
+        ]
+        objects_insert([output for case_outputs in outputs for output in case_outputs])
+        for case, case_stored, case_outputs, timeline in zip(cases, stored, outputs, timelines, strict=True):
+            for upload, output_index, inspected, path in case_stored:
+                output = case_outputs[output_index] if output_index is not None else None
+                evidence = _evidence_row_create(
+                    case=case,
+                    actor=actor,
+                    upload=upload,
+                    output=output,
+                    inspected=inspected,
+                    path=path,
+                    record_event=False,
+                )
+                if evidence is not None:
+                    timeline.append(evidence_event(evidence, actor=actor))
+        for timeline, submission in zip(timelines, submissions, strict=True):
+            if submission:
+                timeline.append(submission.event)
+        events = events_record_new_cases(cases=cases, entries=timelines)
+        submitted = [(s, case_events[-1]) for s, case_events in zip(submissions, events, strict=True) if s]
+        objects_insert([clock for submission, _event in submitted for clock in submission.clocks])
+        cases_submitted_while_filing(submitted=submitted)
+        _references_assign(cases)
+    for case, f, case_outputs in zip(cases, filings, outputs, strict=True):
+        # Whoever shows a new case next (the API's 201 answer) need not read back what was just written.
+        _related_known(case, "outputs", case_outputs)
+        _related_known(case, "works", sorted(f.works, key=lambda work: work.pk))
+    return cases
+
+
+def _references_assign(cases: list[Case]) -> None:
+    """Number the new cases, last in the transaction (see references_next), and write the numbers."""
+    year = reference_year(timezone.now())
+    by_kind: dict[str, list[Case]] = {}
+    for case in cases:
+        by_kind.setdefault(case.kind, []).append(case)
+    for kind, kind_cases in sorted(by_kind.items()):
+        for case, reference in zip(
+            kind_cases, references_next(kind=kind, year=year, count=len(kind_cases)), strict=True
+        ):
+            case.reference = reference
+    column_set_by_id(Case, "reference", {case.pk: case.reference for case in cases})
+
+
+def _related_known(instance, name: str, objs: list) -> None:
+    """Fill ``instance.<name>.all()`` with ``objs`` as prefetch_related would, without a query."""
+    queryset = getattr(instance, name).get_queryset()
+    queryset._result_cache = list(objs)
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[name] = queryset
 
 
 def _evidence_file_put(upload, inspected) -> str:
@@ -385,12 +548,18 @@ def _evidence_file_put(upload, inspected) -> str:
     return name
 
 
-def _evidence_row_create(*, case, actor, upload, output, inspected, path, description="") -> Evidence:
-    """Record the stored file against the case (once per case and output) and write the event."""
+def _evidence_row_create(
+    *, case, actor, upload, output, inspected, path, description="", record_event=True
+) -> Evidence:
+    """Record the stored file against the case (once per case and output) and write the event.
+
+    Filing passes ``record_event=False`` and writes the event with the case's others
+    (``evidence_event``); a file already attached returns None then, as it adds no event.
+    """
     sha256, content_type, size = inspected
     existing = Evidence.objects.filter(case=case, output=output, sha256=sha256).first()
     if existing is not None:
-        return existing
+        return existing if record_event else None
     evidence = Evidence(
         case=case,
         output=output,
@@ -403,13 +572,21 @@ def _evidence_row_create(*, case, actor, upload, output, inspected, path, descri
     )
     evidence.file.name = path
     evidence.save()
-    event_record(
-        case=case,
-        actor=actor,
-        action="evidence_added",
-        data={"sha256": sha256, "name": evidence.original_name, "type": content_type, "size": size},
-    )
+    evidence_fingerprint_queue(evidence=evidence)  # perceptual hash and case links, after commit
+    if record_event:
+        event_record(case=case, **evidence_event(evidence, actor=actor))
     return evidence
+
+
+def evidence_event(evidence: Evidence, *, actor) -> dict:
+    """Return the ``evidence_added`` event of a new piece of evidence, as event_record's arguments."""
+    data = {
+        "sha256": evidence.sha256,
+        "name": evidence.original_name,
+        "type": evidence.content_type,
+        "size": evidence.size,
+    }
+    return {"actor": actor, "action": "evidence_added", "data": data}
 
 
 def evidence_add(

@@ -11,7 +11,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from claims.bulk import any_of, insert_rows
+from claims.bulk import any_of, insert_rows, objects_insert
 from claims.models import Case, CaseEvent, event_hash
 
 GENESIS_HASH = "0" * 64
@@ -45,6 +45,39 @@ def event_record(*, case: Case, actor, action: str, from_state="", to_state="", 
     event.hash = event.compute_hash()
     event.save()
     return event
+
+
+def events_record_new_cases(*, cases: list[Case], entries: list[list[dict]]) -> list[list[CaseEvent]]:
+    """Write the first events of cases filed in this transaction, each chain from the genesis hash.
+
+    ``entries[i]`` are the events of ``cases[i]`` in the order they happened, each given as
+    ``event_record``'s keyword arguments (``actor``, ``action``, ``from_state``, ``to_state``,
+    ``data``). Nobody else can see the new cases yet, so there is no head to read and no lock
+    to take: the chains are built in memory and written in one insert.
+    """
+    created_at = timezone.now()
+    chains = []
+    for case, case_entries in zip(cases, entries, strict=True):
+        prev_hash = GENESIS_HASH
+        chain = []
+        for seq, entry in enumerate(case_entries, start=1):
+            event = CaseEvent(
+                case=case,
+                seq=seq,
+                actor=entry.get("actor"),
+                action=entry["action"],
+                from_state=entry.get("from_state", ""),
+                to_state=entry.get("to_state", ""),
+                data=_json_safe(entry.get("data")),
+                created_at=created_at,
+                prev_hash=prev_hash,
+            )
+            event.hash = event.compute_hash()
+            prev_hash = event.hash
+            chain.append(event)
+        chains.append(chain)
+    objects_insert([event for chain in chains for event in chain])
+    return chains
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,14 @@ from claims.models import (
     Response,
     ResponseItem,
 )
-from claims.sla.clocks import clocks_apply_transition
+from claims.sincerity.services import response_challenge, response_fingerprint_record
+from claims.sla.clocks import (
+    clocks_apply_transition,
+    clocks_build_for_new_case,
+    clocks_schedule_on_commit,
+)
 from members.errors import ApplicationError, TransitionNotAllowed
-from notifications.services import notify_on_commit
+from notifications.services import notify_many_on_commit, notify_on_commit
 
 from .timeline import event_record
 
@@ -61,12 +66,16 @@ def _post_message(case, actor, body):
         Message.objects.create(case=case, author=actor, body=body)
 
 
-def _apply_submit(case, actor, payload, from_state):
-    if not case.outputs.exists() and case.kind == "claim":
+def _check_submittable(case, *, has_outputs: bool) -> None:
+    if not has_outputs and case.kind == "claim":
         raise ApplicationError(
             _("A claim needs at least one output before it is submitted."),
             fields={"outputs": [_("Add at least one output.")]},
         )
+
+
+def _apply_submit(case, actor, payload, from_state):
+    _check_submittable(case, has_outputs=case.outputs.exists())
     case.submitted_at = timezone.now()
     return {}
 
@@ -152,6 +161,12 @@ def _apply_respond(case, actor, payload, from_state):
         )
         for output, outcome, rationale, measures in rows
     )
+    # Sincerity: how closely it copies the provider's answers to other cases, and the clock it meets.
+    response_fingerprint_record(
+        response=response,
+        case=case,
+        items=[(r[2], r[3]) for r in sorted(rows, key=lambda row: row[0].position)],
+    )
     return {
         "response": response.pk,
         "outcomes": {str(output.position): outcome for output, outcome, _r, _m in rows},
@@ -186,6 +201,8 @@ def _apply_dispute(case, actor, payload, from_state):
     note = _text(payload, "note", required=True, label=_("Explanation"))
     case.dispute_count += 1
     _post_message(case, actor, note)
+    # The latest response is the one disputed; insincerity reasons put it before the association.
+    response_challenge(case=case, reasons=reasons, note=note)
     return {"reasons": sorted(set(reasons)), "note": note, "dispute_number": case.dispute_count}
 
 
@@ -282,6 +299,48 @@ def _apply(case: Case, action: Action, actor, payload) -> None:
         case=case, actor=actor, action=action.name, from_state=from_state, to_state=case.state, data=data
     )
     notify_on_commit(event=event)
+
+
+@dataclass(frozen=True)
+class FilingSubmission:
+    """What submitting a case at filing changed in memory, for the filing service to write."""
+
+    event: dict  # event_record's keyword arguments
+    clocks: list  # unsaved clocks
+
+
+def case_submit_while_filing(*, case: Case, actor, has_outputs: bool) -> FilingSubmission:
+    """Submit a case that is being filed in the caller's transaction, before its row is written.
+
+    The same checks and state change as ``case_transition(action="submit")``, applied to the
+    unsaved case: nobody else can see it yet, so there is no row to lock. The filing service
+    writes the case, its events and these clocks in a few inserts, then calls
+    ``cases_submitted_while_filing`` with the written event.
+    """
+    action = ACTIONS["submit"]
+    _check_allowed(case, action, actor)
+    _check_submittable(case, has_outputs=has_outputs)
+    from_state = case.state
+    case.submit()
+    now = timezone.now()
+    case.submitted_at = now
+    return FilingSubmission(
+        event={"actor": actor, "action": action.name, "from_state": from_state, "to_state": case.state},
+        clocks=clocks_build_for_new_case(case=case, action=action.name, now=now),
+    )
+
+
+def cases_submitted_while_filing(*, submitted: list[tuple[FilingSubmission, object]]) -> None:
+    """Queue what submissions set off once the filing commits: clock checks and notifications.
+
+    ``submitted`` pairs each submission with the submit event written for it.
+    """
+    clocks_schedule_on_commit([clock for submission, _event in submitted for clock in submission.clocks])
+    events = [event for _submission, event in submitted]
+    if len(events) == 1:
+        notify_on_commit(event=events[0])
+    else:
+        notify_many_on_commit(events=events)
 
 
 def case_transition(*, case: Case | int, action: str, actor, payload: dict | None = None) -> Case:

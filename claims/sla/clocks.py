@@ -6,13 +6,13 @@ process (ETA tasks, notifications) is queued on commit.
 """
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from claims.bulk import any_of, insert_rows
@@ -46,12 +46,45 @@ CLOCK_RULES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+@dataclass(frozen=True)
+class _SlaSettings:
+    policies: dict[tuple[str, str, int | None], SlaPolicy]
+    calendar: BusinessCalendar
+    loaded_at: float
+
+
+_settings_cache: _SlaSettings | None = None
+
+
+def _sla_settings() -> _SlaSettings:
+    """Return every policy and the calendar, read at most once per SLA_SETTINGS_CACHE_SECONDS.
+
+    Every filing and every clock check needs them, and they change a few times a year: two
+    queries per filing for rows that never change add up. An edit in this process clears the
+    cache at once (``sla_settings_clear``, connected to the models' signals); other processes
+    see it within the cache period.
+    """
+    global _settings_cache
+    cached = _settings_cache
+    now = time.monotonic()
+    if cached is not None and now - cached.loaded_at < settings.SLA_SETTINGS_CACHE_SECONDS:
+        return cached
+    policies = {(p.case_kind, p.priority, p.provider_id): p for p in SlaPolicy.objects.all()}
+    extra = frozenset(ClosureDay.objects.values_list("date", flat=True))
+    calendar = BusinessCalendar(extra_closure_dates=extra) if extra else DEFAULT_CALENDAR
+    _settings_cache = _SlaSettings(policies=policies, calendar=calendar, loaded_at=now)
+    return _settings_cache
+
+
+def sla_settings_clear(**_signal_kwargs) -> None:
+    """Forget the cached policies and calendar (after an edit, and between tests)."""
+    global _settings_cache
+    _settings_cache = None
+
+
 def association_calendar() -> BusinessCalendar:
     """Return the default calendar with the association's extra closure days."""
-    extra = frozenset(ClosureDay.objects.values_list("date", flat=True))
-    if not extra:
-        return DEFAULT_CALENDAR
-    return BusinessCalendar(extra_closure_dates=extra)
+    return _sla_settings().calendar
 
 
 def policy_for(*, case) -> SlaPolicy:
@@ -59,12 +92,9 @@ def policy_for(*, case) -> SlaPolicy:
 
     Without any row (a fresh test database) the targets of DESIGN.md apply.
     """
-    # The provider's own row sorts before the default (NULL provider) row.
-    policy = (
-        SlaPolicy.objects.filter(case_kind=case.kind, priority=case.priority)
-        .filter(Q(provider_id=case.respondent_id) | Q(provider__isnull=True))
-        .order_by(F("provider_id").asc(nulls_last=True))
-        .first()
+    policies = _sla_settings().policies
+    policy = policies.get((case.kind, case.priority, case.respondent_id)) or policies.get(
+        (case.kind, case.priority, None)
     )
     return policy or SlaPolicy.with_design_defaults(case_kind=case.kind, priority=case.priority)
 
@@ -153,7 +183,8 @@ def _schedule_check_on_commit(clock: Clock) -> None:
     )
 
 
-def clock_start(*, case, kind: str, now: datetime, policy: SlaPolicy, calendar=None) -> Clock:
+def clock_build(*, case, kind: str, now: datetime, policy: SlaPolicy, calendar=None) -> Clock:
+    """Return a new running clock of ``kind`` for the case, scheduled but not saved."""
     target, basis = policy.target_for(kind)
     clock = Clock(
         case=case,
@@ -168,10 +199,35 @@ def clock_start(*, case, kind: str, now: datetime, policy: SlaPolicy, calendar=N
         segment_started_at=now,
         version=0,
     )
-    _reschedule(clock, calendar)
+    _reschedule(clock, calendar, recorded=set())
+    return clock
+
+
+def clock_start(*, case, kind: str, now: datetime, policy: SlaPolicy, calendar=None) -> Clock:
+    clock = clock_build(case=case, kind=kind, now=now, policy=policy, calendar=calendar)
     clock.save()
     _schedule_check_on_commit(clock)
     return clock
+
+
+def clocks_build_for_new_case(*, case, action: str, now: datetime) -> list[Clock]:
+    """Return the clocks ``action`` starts on a case that has none yet, built but not saved.
+
+    The filing service writes them with the case's other rows in one insert, then calls
+    ``clocks_schedule_on_commit``.
+    """
+    kinds = CLOCK_RULES.get(action, {}).get("start", ())
+    if not kinds:
+        return []
+    policy = policy_for(case=case)
+    calendar = association_calendar()
+    return [clock_build(case=case, kind=kind, now=now, policy=policy, calendar=calendar) for kind in kinds]
+
+
+def clocks_schedule_on_commit(clocks: list[Clock]) -> None:
+    """Queue the ETA checks of clocks just written by a bulk insert."""
+    for clock in clocks:
+        _schedule_check_on_commit(clock)
 
 
 def clock_pause(*, clock: Clock, now: datetime, calendar=None) -> None:
@@ -206,6 +262,13 @@ def clock_finish(*, clock: Clock, now: datetime, met: bool, calendar=None) -> No
         # A breach that fell due but was not yet processed is still a breach: record it now.
         _record_due_marks([clock], now, calendar)
     clock.consumed = clock_consumed(clock, now, calendar)
+    if met:
+        # The dashboards' times to acknowledge and to respond, in both bases, pauses excluded.
+        from claims.dashboards.elapsed import clock_elapsed
+
+        clock.elapsed_calendar, clock.elapsed_business = clock_elapsed(
+            clock=clock, now=now, calendar=calendar
+        )
     clock.status = ClockStatus.MET if met else ClockStatus.STOPPED
     clock.stopped_at = now
     clock.segment_started_at = None

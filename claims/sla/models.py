@@ -165,6 +165,14 @@ class Clock(models.Model):
     next_threshold_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(_("breached"), null=True, blank=True)
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+    # Set by the association's verdict on the response that met this clock (claims/sincerity/): a
+    # clock counts as sincere on time only when met, never breached, and not judged insincere.
+    judged_insincere = models.BooleanField(_("judged insincere"), default=False)
+    # Set when the clock is met (claims/dashboards/elapsed.py): the time from its start to its
+    # meeting without the paused periods, in wall-clock time and in the association's business
+    # time, whatever the clock's own basis. The dashboards' times to acknowledge and respond.
+    elapsed_calendar = models.DurationField(_("elapsed (calendar time)"), null=True, blank=True)
+    elapsed_business = models.DurationField(_("elapsed (business time)"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

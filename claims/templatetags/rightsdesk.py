@@ -40,6 +40,8 @@ EVENT_LABELS = {
     "sla_warning": gettext_lazy("Deadline warning"),
     "sla_breached": gettext_lazy("Deadline breached"),
     "sla_reminder": gettext_lazy("Review reminder"),
+    "response_adjudicated": gettext_lazy("Response adjudicated"),
+    "evidence_linked": gettext_lazy("Same output found in another case"),
 }
 
 EVENT_DATA_LABELS = {
@@ -63,6 +65,10 @@ EVENT_DATA_LABELS = {
     "threshold": gettext_lazy("Time used"),
     "due_at": gettext_lazy("Due"),
     "at": gettext_lazy("At"),
+    "verdict": gettext_lazy("Verdict"),
+    "response": gettext_lazy("Response"),
+    "match": gettext_lazy("Match"),
+    "distance": gettext_lazy("Differing bits"),
 }
 # What a clock shows (claims.sla.selectors.ClockView.state): the clock's status, sharpened by
 # how much of its target is used.

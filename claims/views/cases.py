@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from claims.evidence import evidence_file_response
 from claims.forms import ACTION_FORMS, CaseFilterForm, EvidenceUploadForm, MessageForm
+from claims.integrity.selectors import case_links_for
 from claims.selectors import (
     case_accepts_contributions_from,
     case_events,
@@ -26,8 +27,11 @@ from claims.selectors import (
 from claims.selectors import case_list as cases_filtered
 from claims.services import case_transition, evidence_add, message_post, timeline_verify
 from claims.services.transitions import actions_available
+from claims.sincerity.selectors import provider_sincere_on_time_rate
+from claims.sincerity.views import responses_for_case_page
 from claims.sla.selectors import clock_views, clock_views_for_case, clocks_due_next
 from members.errors import ApplicationError
+from members.registry.selectors import case_registry_decisions
 
 CASES_PER_PAGE = 25
 DUE_NEXT_LIMIT = 50
@@ -41,7 +45,11 @@ def home(request):
         return redirect("claims:case_list")
     clocks = clocks_due_next(cases=cases_visible_to(user=request.user), limit=DUE_NEXT_LIMIT)
     due_clocks = clock_views(clocks=clocks)
-    context = {"due_clocks": due_clocks, "truncated": len(due_clocks) >= DUE_NEXT_LIMIT}
+    context = {
+        "due_clocks": due_clocks,
+        "truncated": len(due_clocks) >= DUE_NEXT_LIMIT,
+        "sincere_rate": provider_sincere_on_time_rate(provider=request.user.organisation),
+    }
     return render(request, "claims/home_provider.html", context)
 
 
@@ -93,7 +101,7 @@ def _render_case(request, case, *, action_form=None, message_form=None, evidence
         "case": case,
         "outputs": case_outputs(case=case),
         "evidence_list": case_evidence(case=case),
-        "responses": case_responses(case=case),
+        "responses": responses_for_case_page(responses=case_responses(case=case), user=user),
         "thread": case_messages(case=case),
         "events": events,
         "chain_problems": timeline_verify(case=case) if events else [],
@@ -105,6 +113,10 @@ def _render_case(request, case, *, action_form=None, message_form=None, evidence
         "evidence_form": evidence_form,
         "works": case.works.all(),
         "clock_views": clock_views_for_case(case=case),
+        "registry_decisions": case_registry_decisions(
+            case=case, outputs=case_outputs(case=case), works=case.works.all()
+        ),
+        "case_links": case_links_for(user=user, case=case),
     }
     return render(request, "claims/case_detail.html", context, status=status)
 

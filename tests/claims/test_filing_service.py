@@ -10,6 +10,7 @@ from django.utils import timezone
 from claims.models import Case, CaseEvent, CaseState, Message, ReferenceCounter
 from claims.selectors import cases_visible_to
 from claims.services import case_create, case_transition, message_post
+from claims.services.timeline import timeline_verify
 from members.errors import ApplicationError
 from tests.factories import ProviderFactory, WorkFactory
 
@@ -288,3 +289,78 @@ def test_an_anonymous_visitor_sees_nothing(visible_cases):
     from django.contrib.auth.models import AnonymousUser
 
     assert visible(AnonymousUser(), visible_cases) == []
+
+
+# --- Filing many at once, and the SLA settings it reads ---------------------------------------------
+
+
+def test_filing_with_evidence_records_the_files_before_the_submission(legal, provider, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    case = case_create(
+        actor=legal,
+        respondent=provider,
+        **filing(),
+        evidence=[(SimpleUploadedFile("shot.png", png), 1), (SimpleUploadedFile("same.png", png), 1)],
+    )
+
+    # The same bytes for the same output are one piece of evidence and one event.
+    assert list(case.events.order_by("seq").values_list("action", flat=True)) == [
+        "created",
+        "evidence_added",
+        "submit",
+    ]
+    assert case.evidence.get().output.position == 2
+    assert timeline_verify(case=case) == []
+
+
+def test_many_filings_are_written_together_or_not_at_all(legal, provider):
+    from claims.services.cases import cases_create_many
+
+    cases = cases_create_many(
+        actor=legal,
+        filings=[
+            {**filing(), "respondent": provider},
+            {**filing(kind="inquiry", outputs=[]), "respondent": provider},
+        ],
+    )
+    assert [c.reference[:2] for c in cases] == ["CL", "IQ"]
+    assert all(timeline_verify(case=c) == [] for c in cases)
+
+    with pytest.raises(ApplicationError) as refused:
+        cases_create_many(
+            actor=legal,
+            filings=[{**filing(), "respondent": provider}, {**filing(title=""), "respondent": provider}],
+        )
+    assert list(refused.value.fields) == ["cases.1.title"]
+    assert Case.objects.count() == 2
+
+
+def test_an_edited_policy_applies_to_the_next_filing(legal, provider):
+    from claims.sla.models import ClockKind, SlaPolicy
+
+    first = case_create(actor=legal, respondent=provider, **filing())
+    policy = SlaPolicy.objects.get(case_kind="claim", priority="high", provider=None)
+    policy.response_target = policy.response_target * 2
+    policy.save()
+    second = case_create(actor=legal, respondent=provider, **filing())
+
+    targets = [c.clocks.get(kind=ClockKind.RESPONSE).target for c in (first, second)]
+    assert targets[1] == 2 * targets[0]
+
+
+def test_a_new_closure_day_moves_the_next_filings_deadline(legal, provider):
+    from datetime import date
+
+    from claims.sla.models import ClockKind, ClosureDay
+
+    with time_machine.travel(datetime(2026, 6, 1, 10, 0, tzinfo=JST), tick=False):  # a Monday
+        before = case_create(actor=legal, respondent=provider, **filing())
+        ClosureDay.objects.create(date=date(2026, 6, 2), note="office move")
+        after = case_create(actor=legal, respondent=provider, **filing())
+
+    due = [c.clocks.get(kind=ClockKind.ACKNOWLEDGEMENT).due_at.astimezone(JST) for c in (before, after)]
+    assert due[0] == datetime(2026, 6, 3, 10, 0, tzinfo=JST)
+    assert due[1] == datetime(2026, 6, 4, 10, 0, tzinfo=JST)

@@ -1,38 +1,11 @@
 """A real Celery worker on Redis records a breach at its due time."""
 
-import time
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 
 from claims.sla.models import ClockKind, ClockMark, SlaPolicy, TimeBasis
-from config.celery import app as celery_app
-
-
-@pytest.fixture
-def redis_worker():
-    broker = settings.CELERY_BROKER_URL
-    assert broker.startswith("redis://"), f"this test needs Redis as the broker, not {broker!r}"
-    celery_app.conf.task_always_eager = False
-    with celery_app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=3)  # a missing Redis fails the test, never skips it
-    celery_app.control.purge()
-    with start_worker(
-        celery_app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"
-    ):
-        yield
-
-
-def wait_for(predicate, *, timeout):
-    """Poll the database (another process writes it) until predicate() or timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+from tests.workers import wait_for
 
 
 @pytest.mark.django_db(transaction=True)

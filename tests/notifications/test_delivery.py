@@ -29,17 +29,6 @@ def site_url(settings):
     settings.SITE_URL = SITE_URL
 
 
-@pytest.fixture
-def eager_tasks():
-    """Run the Celery tasks queued on commit in this process, as a worker would."""
-    from config.celery import app
-
-    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
-
-
 def event_of(case, action):
     return case.events.get(action=action)
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from claims.models import Case
 from members.models import Organisation, User, Work
+from members.registry.demo import registry_seed
 
 from ._demo_content import ASSOCIATION, MEMBERS, PHRASES, PROVIDERS, OrganisationSpec, WorkSpec, work_label
 
@@ -240,6 +241,7 @@ class Command(BaseCommand):
         if cases < 0:
             raise CommandError("--cases cannot be negative.")
         cast = cast_ensure()
+        registry_seed(cast=cast)  # works' locations and ids, a few grants (members/registry/demo.py)
         now = timezone.now()
         plans = []
         for index in range(cases):
@@ -262,6 +264,10 @@ class Command(BaseCommand):
         try:
             with side_effects_inline():
                 history_play(plans=plans, travel=time_machine.travel, progress=progress, until=now)
+                # The association's verdicts on a few challenged responses (claims/sincerity/demo.py).
+                from claims.sincerity.demo import adjudications_seed
+
+                adjudications_seed(cast=cast)
         finally:
             progress.close()
         notifications_settle(before=now - timedelta(days=3))
