@@ -68,25 +68,21 @@ def any_of(ids) -> RawSQL | list:
     return RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
 
-# Up to this many rows, one hand-built INSERT … VALUES costs less than bulk_create's compilation.
-FEW_ROWS = 8
-
-
 def objects_insert(objs: list) -> None:
-    """Insert new instances of one model in one ``INSERT … VALUES … RETURNING id`` and set their pks.
+    """Insert new instances of one model in one statement and set their pks.
 
-    For the handful of rows one filing writes, the ORM's per-statement SQL compilation costs
-    more than the insert itself, and COPY adds protocol round trips. Values are prepared by the
-    fields as ``save()`` would (``pre_save`` fills auto_now dates); no signals are sent, so only
-    models without save() logic or signal receivers belong here. Elsewhere (SQLite) it falls
-    back to bulk_create, which also sets the pks.
+    On PostgreSQL each column travels as one array (``INSERT … SELECT * FROM unnest(…)
+    RETURNING id``), so the statement's text is the same for one row or a hundred: psycopg
+    parses it once, and the ORM's per-statement SQL compilation, which costs more than the
+    insert of the few rows a filing writes, is skipped. Values are prepared by the fields as
+    ``save()`` would (``pre_save`` fills auto_now dates); no signals are sent, so only models
+    without save() logic or signal receivers belong here. Elsewhere (SQLite) it falls back to
+    bulk_create, which also sets the pks.
     """
     if not objs:
         return
     model = type(objs[0])
-    if connection.vendor != "postgresql" or len(objs) > FEW_ROWS:
-        # Django sends many rows to PostgreSQL as one array per column (UNNEST), which is
-        # cheaper than psycopg parsing a statement with thousands of placeholders.
+    if connection.vendor != "postgresql":
         model.objects.bulk_create(objs)
         return
     for obj in objs:
@@ -95,17 +91,17 @@ def objects_insert(objs: list) -> None:
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([placeholders] * len(objs))} RETURNING {quote(meta.pk.column)}"
+        f"SELECT * FROM unnest({arrays}) RETURNING {quote(meta.pk.column)}"
     )
     params = [
-        field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs for field in fields
+        [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs] for field in fields
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        # PostgreSQL returns the rows of one INSERT … VALUES in order (bulk_create relies on it too).
+        # Rows come back in the order of the arrays (Django's bulk_create relies on it too).
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk
             obj._state.adding = False
