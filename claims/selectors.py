@@ -55,7 +55,7 @@ def cases_visible_to(*, user) -> QuerySet[Case]:
     return Case.objects.none()
 
 
-def case_get_for_user(*, user, reference: str, for_update: bool = False) -> Case:
+def case_get_for_user(*, user, reference: str) -> Case:
     """Return the case by reference, or raise Http404 when this user may not see it."""
     try:
         return (
