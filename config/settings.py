@@ -204,6 +204,15 @@ CELERY_BEAT_SCHEDULE = {
 if CELERY_BROKER_URL.startswith("redis"):
     # Longer than any ETA we queue, so Redis does not redeliver a task that is merely waiting.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(3600, 2 * SLA_ETA_HORIZON_SECONDS)}
+# Notifications and webhooks leave through an outbox written with the event (notifications.outbox):
+# a commit queues the dispatcher at most once per OUTBOX_KICK_SECONDS per process (the longest a
+# notification waits for it), and beat runs it every OUTBOX_SWEEP_SECONDS for kicks that were lost.
+OUTBOX_KICK_SECONDS = env.float("OUTBOX_KICK_SECONDS", default=0.2)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE["outbox-dispatch"] = {
+    "task": "notifications.tasks.dispatch_outbox",
+    "schedule": OUTBOX_SWEEP_SECONDS,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Dashboards (claims.dashboards) ----------------------------------------

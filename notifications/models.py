@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -146,3 +147,21 @@ class DigestRun(models.Model):
 
 # The webhook models live in their own sub-package; importing them here registers them with the app.
 from notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402, F401
+
+
+class OutboxEntry(models.Model):
+    """A case event whose notifications and webhooks are still to be handed to a worker.
+
+    Written in the transaction that records the event, so nothing is lost when the broker is
+    down or the process dies after the commit; deleted in the transaction that queues the work.
+    """
+
+    event = models.ForeignKey("claims.CaseEvent", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("outbox entry")
+        verbose_name_plural = _("outbox entries")
+
+    def __str__(self):
+        return f"event {self.event_id}"

@@ -7,7 +7,6 @@ recipient's language, with a plain-text body and an HTML alternative.
 
 import re
 from dataclasses import dataclass
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, send_mail
@@ -274,12 +273,10 @@ def notifications_deliver(*, event_id: int) -> int:
 
 
 def notify_on_commit(*, event) -> None:
-    """Deliver the event's notifications once the transaction that wrote it commits."""
-    if event.action not in AUDIENCES:
-        return
-    from notifications.tasks import deliver_event_notifications
+    """Tell the people concerned about the event once the transaction that wrote it commits."""
+    from notifications.outbox import outbox_add
 
-    transaction.on_commit(partial(deliver_event_notifications.delay, event_id=event.pk))
+    outbox_add(events=[event])
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:
@@ -290,14 +287,11 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
     return qs.update(read_at=timezone.now())
 
 
-def notify_many_on_commit(*, events, chunk_size: int = 500) -> None:
-    """Deliver many events' notifications after commit, a few tasks rather than one per event."""
-    from notifications.tasks import deliver_events_notifications
+def notify_many_on_commit(*, events) -> None:
+    """Tell the people concerned about many events once the transaction that wrote them commits."""
+    from notifications.outbox import outbox_add
 
-    event_ids = [event.pk for event in events if event.action in AUDIENCES]
-    for start in range(0, len(event_ids), chunk_size):
-        chunk = event_ids[start : start + chunk_size]
-        transaction.on_commit(partial(deliver_events_notifications.delay, event_ids=chunk))
+    outbox_add(events=events)
 
 
 def admin_alert(*, organisation, subject: str, body: str = "", url: str = "") -> int:

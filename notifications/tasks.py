@@ -19,6 +19,14 @@ def deliver_events_notifications(self, *, event_ids: list[int]) -> int:
     return delivered
 
 
+@shared_task(ignore_result=True)
+def dispatch_outbox() -> int:
+    """Hand the events waiting in the outbox to the delivery tasks (kicked after commits, and by beat)."""
+    from notifications.outbox import outbox_dispatch
+
+    return outbox_dispatch()
+
+
 @shared_task(bind=True, max_retries=6, default_retry_delay=600)
 def send_daily_digest(self) -> int:
     """Send today's digests; retry while some emails fail (those already sent are not sent again)."""

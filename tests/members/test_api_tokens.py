@@ -306,6 +306,36 @@ def test_sessions_are_throttled_per_user(client, agent, legal, settings):
     assert client.get(WHOAMI).status_code == 200
 
 
+def test_the_budget_is_shared_by_every_worker_through_redis(client, agent, settings):
+    """Counters in Redis (as in production): concurrent increments are never lost."""
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    from members.throttling import counter_increment
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/13",
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(lambda _n: counter_increment("shared", timeout=60), range(200)))
+    assert sorted(counts) == list(range(1, 201))
+
+    settings.API_THROTTLE_RATE = "2/min"
+    _token, plaintext = issue(agent)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        answers = [call(client, plaintext).status_code for _ in range(3)]
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        later = call(client, plaintext).status_code
+
+    assert answers == [200, 200, 429]
+    assert later == 200
+
+
 # --- The command line ----------------------------------------------------------------------------
 
 
