@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.expressions import RawSQL
 
 
@@ -88,6 +88,27 @@ def any_of(ids) -> RawSQL | list:
     return RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
 
+_INSERT_STATEMENTS: dict = {}
+
+
+def _insert_statement(model, db) -> tuple[list, str]:
+    """Return the fields and the ``INSERT … SELECT * FROM unnest(…)`` of a model, built once."""
+    key = (model, db.alias)
+    if key not in _INSERT_STATEMENTS:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = db.ops.quote_name
+        arrays = ", ".join(f"%s::{field.db_type(db)}[]" for field in fields)
+        _INSERT_STATEMENTS[key] = (
+            fields,
+            (
+                f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+                f"SELECT * FROM unnest({arrays}) RETURNING {quote(meta.pk.column)}"
+            ),
+        )
+    return _INSERT_STATEMENTS[key]
+
+
 def objects_insert(objs: list) -> None:
     """Insert new instances of one model in one statement and set their pks.
 
@@ -108,24 +129,16 @@ def objects_insert(objs: list) -> None:
     for obj in objs:
         # Copies the pk of a parent saved after this object was built, as save() would.
         obj._prepare_related_fields_for_save(operation_name="objects_insert")
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"SELECT * FROM unnest({arrays}) RETURNING {quote(meta.pk.column)}"
-    )
-    params = [
-        [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs] for field in fields
-    ]
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` costs a lookup per use
+    fields, sql = _insert_statement(model, db)
+    params = [[field.get_db_prep_save(field.pre_save(obj, True), db) for obj in objs] for field in fields]
     with _binding_cursor() as cursor:
         cursor.execute(sql, params)
         # Rows come back in the order of the arrays (Django's bulk_create relies on it too).
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk
             obj._state.adding = False
-            obj._state.db = connection.alias
+            obj._state.db = db.alias
 
 
 def column_set_by_id(model, column: str, values: dict[int, object]) -> None:

@@ -35,7 +35,7 @@ from claims.models import (
     ResponseItem,
     Sincerity,
 )
-from claims.services.cases import MESSAGE_MAX_LENGTH
+from claims.services.cases import MESSAGE_MAX_LENGTH, related_known
 from claims.services.transitions import actions_available
 from claims.sincerity.selectors import similar_response_link
 from claims.sla.models import ClockKind, TimeBasis
@@ -60,6 +60,48 @@ TRANSITION_ACTIONS = {
     )
 }
 CLOCK_STATES = ("running", "paused", "warning", "breached", "met", "met_late", "stopped")
+
+
+_FIELD_PROTOTYPES: dict[tuple[type, str | None], dict] = {}
+
+
+def field_copy(field: serializers.Field) -> serializers.Field:
+    """Return an unbound copy of an unbound field, as ``copy.deepcopy`` would, for much less.
+
+    DRF gives every serializer instance a deep copy of its declared fields, which rebuilds each
+    field from its arguments and costs more than rendering a case. Fields keep no state but
+    their binding (name, parent, source), so a shallow copy that has not been bound yet will do;
+    a field holding a child (a list of serializers, a ListField, a many related field) gets a
+    copy of the child, whose parent is the copy. A nested serializer builds its own fields, the
+    same way, when first read.
+    """
+    clone = copy.copy(field)
+    for attribute in ("child", "child_relation"):  # lists and ListFields; many related fields
+        child = getattr(field, attribute, None)
+        if isinstance(child, serializers.Field):
+            # The parent bound the child when it was built; only the parent itself is new.
+            child = field_copy(child)
+            child.parent = clone
+            setattr(clone, attribute, child)
+    return clone
+
+
+class PrototypeFieldsMixin:
+    """Build a serializer's fields once per class and language; give each instance cheap copies.
+
+    The language is part of the key because labels derived from the model are translated.
+    """
+
+    def get_fields(self):
+        key = (type(self), get_language())
+        prototypes = _FIELD_PROTOTYPES.get(key)
+        if prototypes is None:
+            prototypes = _FIELD_PROTOTYPES[key] = super().get_fields()
+        return {name: field_copy(field) for name, field in prototypes.items()}
+
+
+class CheapSerializer(PrototypeFieldsMixin, serializers.Serializer):
+    """A plain Serializer whose instances copy their fields cheaply (see ``field_copy``)."""
 
 
 # --- Input ------------------------------------------------------------------------------------
@@ -102,7 +144,7 @@ class StrictBooleanField(JsonTypeMixin, serializers.BooleanField):
     default_error_messages = {"wrong_json_type": _("Must be true or false.")}
 
 
-class StrictInputSerializer(serializers.Serializer):
+class StrictInputSerializer(CheapSerializer):
     """Refuse a body with fields this operation does not know, naming them all.
 
     A misspelt optional field ("priorty") would otherwise be dropped in silence and the case
@@ -272,32 +314,21 @@ class EvidenceInputSerializer(StrictInputSerializer):
 # --- Output -----------------------------------------------------------------------------------
 
 
-_MODEL_FIELDS_CACHE: dict[tuple[type, str | None], dict] = {}
+class ReadModelSerializer(PrototypeFieldsMixin, serializers.ModelSerializer):
+    """A read-only ModelSerializer that derives its fields from the model once per class and language.
 
-
-class ReadModelSerializer(serializers.ModelSerializer):
-    """A read-only ModelSerializer that builds its fields from the model once per class and language.
-
-    ModelSerializer derives every field from the model on every instance, which costs more than
-    the rest of rendering a case; a copy of the built fields is all an instance needs. The
-    language is part of the key because the labels (shown in the schema) are translated.
+    ModelSerializer derives every field from the model on every instance; that, and the deep
+    copy DRF makes of them, cost more than the rest of rendering a case.
     """
 
-    def get_fields(self):
-        key = (type(self), get_language())
-        fields = _MODEL_FIELDS_CACHE.get(key)
-        if fields is None:
-            fields = _MODEL_FIELDS_CACHE[key] = super().get_fields()
-        return copy.deepcopy(fields)
 
-
-class OrganisationRefSerializer(serializers.Serializer):
+class OrganisationRefSerializer(CheapSerializer):
     slug = serializers.SlugField(read_only=True)
     kind = serializers.ChoiceField(choices=OrganisationKind.choices, read_only=True)
     name = serializers.CharField(source="display_name", read_only=True)
 
 
-class PersonRefSerializer(serializers.Serializer):
+class PersonRefSerializer(CheapSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
     organisation = serializers.SlugField(source="organisation.slug", read_only=True, allow_null=True)
 
@@ -336,7 +367,7 @@ class ResponseItemSerializer(ReadModelSerializer):
         read_only_fields = fields
 
 
-class SimilarResponseSerializer(serializers.Serializer):
+class SimilarResponseSerializer(CheapSerializer):
     case = serializers.CharField(read_only=True, help_text=_("Reference of the case it answered."))
     response = serializers.IntegerField(read_only=True, help_text=_("Id of that response."))
 
@@ -468,14 +499,16 @@ class CaseSerializer(ReadModelSerializer):
         )
 
     @classmethod
-    def eager_new(cls, case, *, filer, respondent, named_works: bool):
+    def eager_new(cls, case, *, filer, respondent):
         """Load what a case filed a moment ago by ``filer`` shows, reading only what is not at hand.
 
-        Its parties and filer are in memory and it has no response yet, so its outputs (and its
-        works, if any were named) are all there is to read.
+        Its parties and filer are in memory and it has no response yet; the filing service
+        leaves its outputs and works in memory too, so usually nothing is read.
         """
         case.claimant, case.respondent, case.filed_by = filer.organisation, respondent, filer
-        prefetch_related_objects([case], *cls._prefetches(works=named_works, responses=False))
+        related_known(case, "responses", [])
+        if not {"outputs", "works"} <= getattr(case, "_prefetched_objects_cache", {}).keys():
+            prefetch_related_objects([case], *cls._prefetches(responses=False))
         return case
 
     @extend_schema_field(
@@ -511,7 +544,7 @@ class CreatedCaseSerializer(ReadModelSerializer):
         )
 
 
-class CaseBulkCreatedSerializer(serializers.Serializer):
+class CaseBulkCreatedSerializer(CheapSerializer):
     cases = CreatedCaseSerializer(many=True, read_only=True)
 
 
@@ -575,7 +608,7 @@ class EventSerializer(ReadModelSerializer):
         read_only_fields = fields
 
 
-class ClockSerializer(serializers.Serializer):
+class ClockSerializer(CheapSerializer):
     """One SLA clock as ``claims.sla.selectors.clock_views`` shows it."""
 
     kind = serializers.ChoiceField(source="clock.kind", choices=ClockKind.choices, read_only=True)
@@ -608,7 +641,7 @@ class ClockSerializer(serializers.Serializer):
 # --- Errors (documentation of the shape ``claims.api.errors`` produces) ------------------------
 
 
-class ErrorDetailSerializer(serializers.Serializer):
+class ErrorDetailSerializer(CheapSerializer):
     code = serializers.CharField(read_only=True, help_text=_("Stable machine-readable identifier."))
     message = serializers.CharField(read_only=True, help_text=_("For people, in the user's language."))
     fields = serializers.DictField(
@@ -620,5 +653,5 @@ class ErrorDetailSerializer(serializers.Serializer):
     )
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(CheapSerializer):
     error = ErrorDetailSerializer(read_only=True)

@@ -112,16 +112,15 @@ class CaseCollectionView(ApiView, GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         slug = data.pop("respondent")
-        respondent = Organisation.objects.filter(slug=slug).first()
-        if respondent is None:
+        try:
+            respondent = Organisation.objects.get(slug=slug)
+        except Organisation.DoesNotExist:
             raise ApplicationError(
                 _("There is no organisation with this slug."),
                 fields={"respondent": [_("Give the slug of a provider.")]},
-            )
+            ) from None
         case = case_create(actor=request.user, respondent=respondent, **data)
-        case = s.CaseSerializer.eager_new(
-            case, filer=request.user, respondent=respondent, named_works=bool(data["works"])
-        )
+        case = s.CaseSerializer.eager_new(case, filer=request.user, respondent=respondent)
         location = request.build_absolute_uri(
             reverse("api:case_detail", kwargs={"reference": case.reference})
         )

@@ -502,8 +502,8 @@ def _filings_write(*, actor, filings: list[_Filing]) -> list[Case]:
         _references_assign(cases)
     for case, f, case_outputs in zip(cases, filings, outputs, strict=True):
         # Whoever shows a new case next (the API's 201 answer) need not read back what was just written.
-        _related_known(case, "outputs", case_outputs)
-        _related_known(case, "works", sorted(f.works, key=lambda work: work.pk))
+        related_known(case, "outputs", case_outputs)
+        related_known(case, "works", sorted(f.works, key=lambda work: work.pk))
     return cases
 
 
@@ -521,8 +521,11 @@ def _references_assign(cases: list[Case]) -> None:
     column_set_by_id(Case, "reference", {case.pk: case.reference for case in cases})
 
 
-def _related_known(instance, name: str, objs: list) -> None:
-    """Fill ``instance.<name>.all()`` with ``objs`` as prefetch_related would, without a query."""
+def related_known(instance, name: str, objs: list) -> None:
+    """Fill ``instance.<name>.all()`` with ``objs`` as prefetch_related would, without a query.
+
+    For related rows the caller has just written or read, so that what renders them reads nothing.
+    """
     queryset = getattr(instance, name).get_queryset()
     queryset._result_cache = list(objs)
     queryset._prefetch_done = True
