@@ -174,8 +174,8 @@ def cpu_times(pids) -> dict[int, float]:
 
 
 def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds used between two readings by the processes alive at both (one that ended is lost)."""
-    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+    """CPU seconds used between two readings (a process that ended in between is not counted)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def processes_of(predicate) -> list[int]:
@@ -302,10 +302,10 @@ def run_clients(args, base_url, token, respondent, batch, server_pgid):
         "clients": lambda: [worker.pid for worker in workers],
     }
     time.sleep(max(0.0, start_at - time.perf_counter()))
-    pids = {name: find() for name, find in parties.items()}
-    before = {name: cpu_times(some) for name, some in pids.items()}
+    before = {name: cpu_times(find()) for name, find in parties.items()}
     time.sleep(max(0.0, stop_at - time.perf_counter()))
-    cpu = {name: cpu_used(before[name], cpu_times(pids[name])) for name in parties}
+    # Read the parties again: a PostgreSQL backend may have started since (a new connection).
+    cpu = {name: cpu_used(before[name], cpu_times(find())) for name, find in parties.items()}
     latencies, errors, completed = [], {}, 0
     for _ in workers:
         some_latencies, some_errors, their_completed = results.get()
@@ -404,7 +404,9 @@ def main():
         default="gthread",
         help="gunicorn worker class (default gthread, which keeps connections alive; sync does not)",
     )
-    parser.add_argument("--conn-max-age", type=int, default=60, help="DB_CONN_MAX_AGE for the server")
+    parser.add_argument(
+        "--conn-max-age", type=int, default=600, help="DB_CONN_MAX_AGE for the server (outlasting the run)"
+    )
     parser.add_argument(
         "--batch",
         type=lambda text: [int(size) for size in text.split(",")],
