@@ -1,5 +1,8 @@
 """Throttle API requests per token (per user or address for other requests)."""
 
+import math
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -31,6 +34,18 @@ def counter_increment(key: str, *, timeout: int) -> int:
         except ValueError:  # expired between add() and incr(): start the window again
             continue
     return cache.incr(key)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Where a request left its budget: shown to the client in the X-RateLimit-* headers."""
+
+    limit: int
+    remaining: int
+    resets_at: float  # Unix time the window ends
+
+
+REQUEST_ATTRIBUTE = "rightsdesk_rate_limit"
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -71,7 +86,33 @@ class TokenRateThrottle(SimpleRateThrottle):
         window = int(now // self.duration)
         self.seconds_left = (window + 1) * self.duration - now
         count = counter_increment(f"{key}:{window}", timeout=self.duration + 1)
+        rate_limit = RateLimit(
+            limit=self.num_requests,
+            remaining=max(0, self.num_requests - count),
+            resets_at=(window + 1) * self.duration,
+        )
+        setattr(request._request, REQUEST_ATTRIBUTE, rate_limit)
         return count <= self.num_requests
 
     def wait(self):
         return self.seconds_left
+
+
+class RateLimitHeadersMiddleware:
+    """Tell API clients their budget on every throttled answer, as GitHub's API does.
+
+    ``X-RateLimit-Limit`` (requests per window), ``X-RateLimit-Remaining`` and
+    ``X-RateLimit-Reset`` (Unix time the window ends), so a client can slow down before a 429.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        rate_limit = getattr(request, REQUEST_ATTRIBUTE, None)
+        if rate_limit is not None:
+            response["X-RateLimit-Limit"] = str(rate_limit.limit)
+            response["X-RateLimit-Remaining"] = str(rate_limit.remaining)
+            response["X-RateLimit-Reset"] = str(math.ceil(rate_limit.resets_at))
+        return response

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from notifications.models import OutboxEntry
 from notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
@@ -25,4 +26,19 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxEntry)
+class OutboxEntryAdmin(admin.ModelAdmin):
+    """Events still waiting for the dispatcher: a list that keeps growing means no worker runs it."""
+
+    list_display = ("id", "event", "created_at")
+    list_select_related = ("event__case",)
+    readonly_fields = ("event", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

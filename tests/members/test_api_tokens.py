@@ -5,7 +5,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -281,6 +281,22 @@ def test_a_token_over_its_rate_gets_429_with_retry_after(client, agent, settings
     assert throttled.status_code == 429
     assert 1 <= int(throttled["Retry-After"]) <= 60
     assert later.status_code == 200
+
+
+def test_every_answer_tells_the_client_its_budget(client, agent, settings):
+    settings.API_THROTTLE_RATE = "2/min"
+    _token, plaintext = issue(agent)
+    start = datetime(2026, 11, 26, 9, 30, 15, tzinfo=UTC)
+
+    with time_machine.travel(start, tick=False):
+        answers = [call(client, plaintext) for _ in range(3)]
+
+    window_end = str(int(datetime(2026, 11, 26, 9, 31, tzinfo=UTC).timestamp()))
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert [a["X-RateLimit-Limit"] for a in answers] == ["2", "2", "2"]
+    assert [a["X-RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
+    assert {a["X-RateLimit-Reset"] for a in answers} == {window_end}
+    assert answers[2]["Retry-After"] == "45"
 
 
 def test_each_token_has_its_own_budget(client, agent, settings):
