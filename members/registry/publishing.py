@@ -159,13 +159,16 @@ def feed_etag(*, provider: Organisation) -> str:
 
     Ledger rows are only ever added, so the newest id and the count of the provider's rows
     stand for all of them; works change only through services that move ``updated_at``, and a
-    removed identifier is a work update too. Two aggregate queries, no row is read.
+    removed identifier is a work update too. The members (a few dozen rows) are read whole,
+    because the feed shows their slugs and names, which change with no trace elsewhere.
     """
     grants = Grant.objects.filter(grantee=provider).aggregate(last=Max("id"), count=Count("id"))
     # Over all works (no join): a member's activation shows in the members' part below.
     works = Work.objects.aggregate(changed=Max("updated_at"), count=Count("id"), last=Max("id"))
-    members = (
-        Organisation.objects.members().filter(is_active=True).aggregate(count=Count("id"), last=Max("id"))
+    members = list(
+        Organisation.objects.members()
+        .order_by("id")
+        .values_list("id", "slug", "name_ja", "name_en", "is_active")
     )
     basis = json.dumps([provider.pk, grants, works, members], default=str, sort_keys=True)
     return '"' + hashlib.sha256(basis.encode()).hexdigest()[:40] + '"'

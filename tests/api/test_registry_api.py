@@ -166,6 +166,20 @@ def test_the_feed_lists_reservations_and_grants_and_answers_304_while_unchanged(
     assert after_work.status_code == 200
 
 
+def test_the_feed_changes_its_etag_when_a_member_is_renamed(agent_api, member):
+    """The feed shows members' slugs and names: a client holding the old ETag must not keep them."""
+    before = agent_api.get("/api/v1/registry/feed/")["ETag"]
+    again = agent_api.get("/api/v1/registry/feed/")["ETag"]
+    member.name_en = "Renamed Studio"
+    member.save(update_fields=["name_en"])
+
+    after = agent_api.get("/api/v1/registry/feed/", HTTP_IF_NONE_MATCH=before)
+
+    assert again == before
+    assert after.status_code == 200 and after["ETag"] != before
+    assert [m["name_en"] for m in after.json()["members"]] == ["Renamed Studio"]
+
+
 def test_only_a_provider_has_a_feed(legal_api, api_client_for, analyst):
     assert legal_api.get("/api/v1/registry/feed/").status_code == 403
     assert api_client_for(analyst).get("/api/v1/registry/feed/").status_code == 403
