@@ -8,4 +8,4 @@ app = Celery("rightsdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Task modules inside an app's sub-packages, which autodiscovery (``<app>.tasks``) does not reach.
-app.autodiscover_tasks(["claims.dashboards"])
+app.autodiscover_tasks(["claims.dashboards", "claims.reports"])

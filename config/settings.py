@@ -229,6 +229,12 @@ CELERY_BEAT_SCHEDULE["dashboards-rebuild"] = {
     "task": "claims.dashboards.tasks.dashboards_rebuild",
     "schedule": crontab(minute=30, hour=DASHBOARD_REBUILD_HOUR),
 }
+# The public transparency summary is recomputed into the cache before the cached one expires, so
+# no visitor waits for it (in production, where the web processes share the Redis cache).
+CELERY_BEAT_SCHEDULE["transparency-warm"] = {
+    "task": "claims.reports.tasks.transparency_warm",
+    "schedule": max(60.0, TRANSPARENCY_CACHE_SECONDS * 0.8),
+}
 
 # --- Webhooks (notifications.webhooks) ------------------------------------
 # Seconds to connect, send and wait for the receiver's answer, each; slower counts as failed.

@@ -203,13 +203,19 @@ def _summary_compute(*, months: list[Month], min_cell: int, now: datetime) -> Tr
     return TransparencySummary(months=months, providers=providers, min_cell=min_cell, generated_at=now)
 
 
-def transparency_summary(*, now: datetime | None = None, use_cache: bool = True) -> TransparencySummary:
-    """Return the public summary, from the cache while it is fresh."""
+def transparency_summary(
+    *, now: datetime | None = None, use_cache: bool = True, refresh: bool = False
+) -> TransparencySummary:
+    """Return the public summary, from the cache while it is fresh.
+
+    ``refresh`` computes it anew and puts it in the cache (the beat task does, before the cached
+    one expires, so that no visitor waits for the computation).
+    """
     now = now or timezone.now()
     months = transparency_months(now=now)
     min_cell = settings.TRANSPARENCY_MIN_CELL
     key = CACHE_KEY.format(last=months[-1], min_cell=min_cell)
-    if use_cache:
+    if use_cache and not refresh:
         cached = cache.get(key)
         if cached is not None:
             return cached

@@ -193,3 +193,23 @@ def test_the_summary_is_computed_once_while_cached(world, at_now, django_assert_
 
     with django_assert_max_num_queries(0):
         transparency_summary()
+
+
+def test_the_warming_task_replaces_the_cached_summary_before_anyone_asks(
+    world, at_now, eager_tasks, django_assert_max_num_queries
+):
+    """Beat recomputes the summary into the cache: a change shows without a visitor paying for it."""
+    from claims.reports.tasks import transparency_warm
+    from members.models import Organisation
+
+    stale = transparency_summary()
+    provider = Organisation.objects.get(slug=stale.providers[0].slug)
+    provider.name_en = "Renamed Video AI"
+    provider.save(update_fields=["name_en"])
+    assert transparency_summary().providers[0].name_en != "Renamed Video AI", "still the cached one"
+
+    transparency_warm.delay()
+
+    with django_assert_max_num_queries(0):
+        warmed = transparency_summary()
+    assert "Renamed Video AI" in [p.name_en for p in warmed.providers]
