@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,6 +120,46 @@ def response_fingerprint_record(*, response: Response, case: Case, items: list[t
         for key in sorted(set(match.keys))
     )
     return response
+
+
+def responses_unindexed() -> list[int]:
+    """Return the ids of the responses with no band keys (written before sincerity existed), oldest first."""
+    indexed = ResponseBand.objects.filter(response=OuterRef("pk"))
+    return list(Response.objects.filter(~Exists(indexed)).order_by("pk").values_list("pk", flat=True))
+
+
+def responses_fingerprint_backfill(*, response_ids: list[int]) -> int:
+    """Score and index these responses as the respond transition would have; return how many.
+
+    Each is compared only with the provider's responses written before it, so the flags are
+    those it would have had when written, whatever was answered since; run them oldest first,
+    so that each finds the earlier ones indexed. One transaction: all of them or none. Which
+    clock a response met is not reconstructed (a verdict of insincerity then changes no clock).
+    """
+    texts = _texts_of(response_ids)
+    with transaction.atomic():
+        responses = Response.objects.filter(pk__in=response_ids).select_related("case").order_by("pk")
+        for response in responses:
+            match = similarity_find(
+                provider_id=response.case.respondent_id,
+                case_id=response.case_id,
+                text=texts[response.pk],
+                before_id=response.pk,
+            )
+            response.similarity = match.similarity
+            response.similar_to_id = match.similar_to_id
+            response.templated = match.similarity is not None and match.similarity >= templated_threshold()
+            response.save(update_fields=["similarity", "similar_to", "templated"])
+            ResponseBand.objects.bulk_create(
+                ResponseBand(
+                    provider_id=response.case.respondent_id,
+                    case_id=response.case_id,
+                    response=response,
+                    key=key,
+                )
+                for key in sorted(set(match.keys))
+            )
+    return len(texts)
 
 
 def response_challenge(*, case: Case, reasons, note: str) -> Response | None:

@@ -1,5 +1,6 @@
 """Sincerity: templated responses flagged, insincerity challenged, adjudicated, and counted in the rate."""
 
+import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -168,6 +169,35 @@ def test_the_most_similar_earlier_response_is_named(file_case, agent):
     copy = respond(file_case(), agent, EN_COPY)
 
     assert copy.similar_to_id == template.pk
+
+
+def test_the_backfill_scores_responses_written_before_sincerity_as_they_were_then(file_case, agent):
+    """Responses of an upgraded installation have no index: the command gives them their flags."""
+    from django.core.management import call_command
+
+    from claims.sincerity.models import ResponseBand
+
+    template = respond(file_case(), agent, EN_TEMPLATE)
+    copy = respond(file_case(), agent, EN_COPY)
+    later = respond(file_case(), agent, EN_TEMPLATE)  # written after the copy, so not its "original"
+    # As they were before sincerity existed: no flags, no index.
+    ResponseBand.objects.all().delete()
+    Response.objects.update(similarity=None, similar_to=None, templated=False)
+    out = io.StringIO()
+
+    call_command("fingerprint_responses", "--no-progress", stdout=out)
+
+    for response in (template, copy, later):
+        response.refresh_from_db()
+    assert "3 responses scored and indexed" in out.getvalue()
+    assert template.similarity is None and not template.templated
+    assert copy.templated and copy.similar_to_id == template.pk
+    assert later.templated and later.similar_to_id == template.pk
+    assert ResponseBand.objects.values("response").distinct().count() == 3
+    again = io.StringIO()
+    call_command("fingerprint_responses", "--no-progress", stdout=again)
+    assert "0 responses scored" in again.getvalue()
+    assert respond(file_case(), agent, EN_COPY).similar_to_id in {template.pk, copy.pk}
 
 
 # --- Disputes and verdicts ----------------------------------------------------------------------
