@@ -60,6 +60,11 @@ def work_get_for_user(*, user, work_id) -> Work:
         raise Http404("No such work.") from None
 
 
+def work_images(*, work: Work) -> QuerySet[WorkImage]:
+    """Return a work the caller may see's reference images, with who uploaded them."""
+    return WorkImage.objects.filter(work=work).select_related("uploaded_by__organisation")
+
+
 def work_image_get_for_user(*, user, work_id, image_id) -> WorkImage:
     try:
         return WorkImage.objects.get(pk=image_id, work__in=works_visible_to(user=user).filter(pk=work_id))

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from members.models import Role
@@ -236,3 +237,74 @@ def test_the_grantee_reads_the_grant_but_cannot_revoke_it(agent_api, legal, prov
         == 403
     )
     assert agent_api.get(f"/api/v1/works/{work.pk}/").status_code == 404
+
+
+# --- Reference images ------------------------------------------------------------------------
+
+
+def png(seed=0):
+    from tests.members.test_registry_services import png_bytes
+
+    return SimpleUploadedFile(f"neko-{seed}.png", png_bytes(seed))
+
+
+def test_a_member_attaches_a_reference_image_and_downloads_it(legal_api, legal, work):
+    created = legal_api.post(f"/api/v1/works/{work.pk}/images/", {"image": png()}, format="multipart")
+    again = legal_api.post(f"/api/v1/works/{work.pk}/images/", {"image": png()}, format="multipart")
+    listed = legal_api.get(f"/api/v1/works/{work.pk}/images/")
+
+    assert created.status_code == 201, created.json()
+    image = created.json()
+    assert (image["content_type"], image["original_name"], image["uploaded_by"]["name"]) == (
+        "image/png",
+        "neko-0.png",
+        str(legal),
+    )
+    assert again.status_code == 200 and again.json()["id"] == image["id"], "the same bytes: the same image"
+    assert [i["id"] for i in listed.json()["results"]] == [image["id"]]
+    assert created["Location"] == image["download_url"]
+    download = legal_api.get(image["download_url"])
+    assert download.status_code == 200
+    assert download["Content-Type"] == "image/png"
+    assert download["X-Content-Type-Options"] == "nosniff"
+    from tests.members.test_registry_services import png_bytes
+
+    assert b"".join(download.streaming_content) == png_bytes(0)
+
+
+def test_only_images_are_accepted_and_errors_name_the_field(legal_api, work):
+    text = SimpleUploadedFile("notes.png", b"Just text, named like a picture.\n")
+
+    refused = legal_api.post(f"/api/v1/works/{work.pk}/images/", {"image": text}, format="multipart")
+    missing = legal_api.post(f"/api/v1/works/{work.pk}/images/", {}, format="multipart")
+    unknown = legal_api.post(
+        f"/api/v1/works/{work.pk}/images/", {"image": png(), "caption": "x"}, format="multipart"
+    )
+
+    assert refused.status_code == 400 and "image" in refused.json()["error"]["fields"]
+    assert missing.status_code == 400 and "image" in missing.json()["error"]["fields"]
+    assert unknown.status_code == 400 and "caption" in unknown.json()["error"]["fields"]
+    assert legal_api.get(f"/api/v1/works/{work.pk}/images/").json()["results"] == []
+
+
+def test_another_organisation_gets_404_and_the_association_may_only_look(
+    api_client_for, legal_api, agent_api, work, analyst
+):
+    image_id = legal_api.post(
+        f"/api/v1/works/{work.pk}/images/", {"image": png()}, format="multipart"
+    ).json()["id"]
+    other_member = api_client_for(UserFactory(role=Role.MEMBER_LEGAL, organisation=MemberFactory()))
+    association = api_client_for(analyst)
+    images, download = (
+        f"/api/v1/works/{work.pk}/images/",
+        f"/api/v1/works/{work.pk}/images/{image_id}/download/",
+    )
+
+    for outsider in (other_member, agent_api):
+        assert outsider.get(images).status_code == 404
+        assert outsider.post(images, {"image": png(1)}, format="multipart").status_code == 404
+        assert outsider.get(download).status_code == 404
+    assert association.get(images).status_code == 200
+    assert association.get(download).status_code == 200
+    assert association.post(images, {"image": png(2)}, format="multipart").status_code == 403
+    assert legal_api.get(f"/api/v1/works/{work.pk}/images/999999/download/").status_code == 404

@@ -2,7 +2,9 @@
 
 from datetime import UTC
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -16,7 +18,7 @@ from claims.api.serializers import (
     WorkRefSerializer,
 )
 from members.models import Work, WorkKind
-from members.registry.models import Grant, GrantUse, IdentifierScheme, WorkIdentifier
+from members.registry.models import Grant, GrantUse, IdentifierScheme, WorkIdentifier, WorkImage
 from members.registry.services import TERMS_MAX_LENGTH
 
 MAX_ID = 2**63 - 1
@@ -137,6 +139,34 @@ class WorkSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class WorkImageInputSerializer(StrictInputSerializer):
+    image = serializers.FileField(help_text=_("PNG, JPEG, WebP or GIF; its type is read from its bytes."))
+
+
+class WorkImageSerializer(serializers.ModelSerializer):
+    uploaded_by = PersonRefSerializer(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkImage
+        fields = [
+            "id",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, image) -> str:
+        path = reverse("api:work_image_download", kwargs={"work_id": image.work_id, "image_id": image.pk})
+        return self.context["request"].build_absolute_uri(path)
 
 
 class GrantSerializer(serializers.ModelSerializer):

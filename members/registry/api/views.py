@@ -13,11 +13,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from claims.api.pagination import ApiCursorPagination
 from claims.api.serializers import ErrorSerializer
 from claims.api.views import ApiView
+from claims.evidence import evidence_file_response
 from members.errors import ApplicationError
 from members.models import Organisation
 from members.registry import publishing, selectors, services
@@ -29,6 +31,9 @@ GRANTS_TAG = ["grants"]
 WORK_ID_PARAMETER = OpenApiParameter(
     "work_id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Id of the work.")
 )
+IMAGE_ID_PARAMETER = OpenApiParameter(
+    "image_id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Id of the reference image.")
+)
 GRANT_ID_PARAMETER = OpenApiParameter(
     "grant_id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Id of the grant (ledger row).")
 )
@@ -39,6 +44,12 @@ def _error(description):
 
 
 class WorkPagination(ApiCursorPagination):
+    ordering = ("id",)
+
+
+class WorkImagePagination(ApiCursorPagination):
+    """Oldest first, as on the work's page."""
+
     ordering = ("id",)
 
 
@@ -110,6 +121,67 @@ class WorkDetailView(ApiView):
     def get(self, request, work_id):
         work = selectors.work_get_for_user(user=request.user, work_id=work_id)
         return Response(s.WorkSerializer(work).data)
+
+
+@extend_schema(tags=WORKS_TAG, parameters=[WORK_ID_PARAMETER])
+class WorkImageCollectionView(ApiView, GenericAPIView):
+    """A work's reference images; its owner's member staff attach more (multipart)."""
+
+    pagination_class = WorkImagePagination
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="works_images_list",
+        summary=_("List a work's reference images"),
+        responses=s.WorkImageSerializer(many=True),
+    )
+    def get(self, request, work_id):
+        work = selectors.work_get_for_user(user=request.user, work_id=work_id)
+        page = self.paginate_queryset(selectors.work_images(work=work))
+        return self.get_paginated_response(
+            s.WorkImageSerializer(page, many=True, context={"request": request}).data
+        )
+
+    @extend_schema(
+        operation_id="works_images_create",
+        summary=_("Attach a reference image (multipart; member staff of the owner)"),
+        request={"multipart/form-data": s.WorkImageInputSerializer},
+        responses={
+            201: s.WorkImageSerializer,
+            200: OpenApiResponse(s.WorkImageSerializer, description=_("These bytes were attached before.")),
+        },
+    )
+    def post(self, request, work_id):
+        work = selectors.work_get_for_user(user=request.user, work_id=work_id)
+        serializer = s.WorkImageInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        known = {image.pk for image in work.images.all()}  # prefetched by the selector
+        image = services.work_image_add(
+            actor=request.user, work=work, upload=serializer.validated_data["image"]
+        )
+        image = selectors.work_images(work=work).get(pk=image.pk)
+        return Response(
+            s.WorkImageSerializer(image, context={"request": request}).data,
+            status=status.HTTP_200_OK if image.pk in known else status.HTTP_201_CREATED,
+            headers=_location(request, "api:work_image_download", work_id=work.pk, image_id=image.pk),
+        )
+
+
+@extend_schema(tags=WORKS_TAG, parameters=[WORK_ID_PARAMETER, IMAGE_ID_PARAMETER])
+class WorkImageDownloadView(ApiView):
+    """The bytes of one reference image, as uploaded."""
+
+    @extend_schema(
+        operation_id="works_images_download",
+        summary=_("Download a reference image"),
+        responses={
+            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=_("The image's bytes."))
+            for media_type in services.IMAGE_TYPES
+        },
+    )
+    def get(self, request, work_id, image_id):
+        image = selectors.work_image_get_for_user(user=request.user, work_id=work_id, image_id=image_id)
+        return evidence_file_response(image)
 
 
 @extend_schema(tags=GRANTS_TAG)
