@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from claims.dashboards.models import DashboardRefresh, DashboardRollup
+from claims.integrity.models import CaseLink
 from claims.models import Case, CaseEvent
 from claims.sla.models import ClosureDay, SlaPolicy
 
@@ -53,3 +55,39 @@ class CaseEventAdmin(ReadOnlyAdmin):
     list_filter = ("action",)
     search_fields = ("case__reference",)
     list_select_related = ("case", "actor")
+
+
+@admin.register(CaseLink)
+class CaseLinkAdmin(ReadOnlyAdmin):
+    """Cases whose evidence shows the same output; written only by the fingerprinting task."""
+
+    list_display = ("case_a", "case_b", "kind", "distance", "frames_matched", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("case_a__reference", "case_b__reference")
+    list_select_related = ("case_a", "case_b")
+
+
+@admin.register(DashboardRollup)
+class DashboardRollupAdmin(ReadOnlyAdmin):
+    """The dashboards' counts per month, provider, member, kind and priority; rebuilt by beat."""
+
+    list_display = (
+        "month",
+        "respondent",
+        "claimant",
+        "kind",
+        "priority",
+        "cases_submitted",
+        "cases_escalated",
+    )
+    list_filter = ("kind", "priority", "respondent")
+    list_select_related = ("respondent", "claimant")
+    date_hierarchy = "month"
+    exclude = ("histograms",)
+
+
+@admin.register(DashboardRefresh)
+class DashboardRefreshAdmin(ReadOnlyAdmin):
+    """When the roll-up last read the timeline: an old date means beat is not running."""
+
+    list_display = ("refreshed_at", "rebuilt_at", "event_watermark", "previous_watermark")
