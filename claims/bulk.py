@@ -1,4 +1,4 @@
-"""Fast multi-row inserts for the hot path of the SLA sweep, with a portable fallback."""
+"""Fast multi-row inserts for the hot paths (filing, the SLA sweep), with a portable fallback."""
 
 import json
 from contextlib import contextmanager
