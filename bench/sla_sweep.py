@@ -51,10 +51,11 @@ def main():
         cursor.execute(
             """
             INSERT INTO claims_clock (case_id, kind, status, target, basis, thresholds, escalate_on_breach,
-                started_at, segment_started_at, consumed, due_at, next_threshold, next_threshold_at, version)
+                started_at, segment_started_at, consumed, due_at, next_threshold, next_threshold_at, version,
+                judged_insincere)
             SELECT c.id, k.kind, 'running', interval '7 days', 'calendar', '[]', false,
                 %(now)s, %(now)s, interval '0', %(now)s + interval '7 days', 100,
-                %(now)s + interval '7 days', 1
+                %(now)s + interval '7 days', 1, false
             FROM claims_case c CROSS JOIN (VALUES ('acknowledgement'), ('response')) AS k(kind)
             ORDER BY c.id, k.kind
             LIMIT %(clocks)s

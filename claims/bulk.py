@@ -59,7 +59,7 @@ def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool 
 
 
 @contextmanager
-def _binding_cursor():
+def binding_cursor():
     """Yield a psycopg cursor on Django's connection that sends parameters apart from the SQL.
 
     Django's cursors bind on the client: psycopg quotes every element of an array parameter into
@@ -132,7 +132,7 @@ def objects_insert(objs: list) -> None:
     db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` costs a lookup per use
     fields, sql = _insert_statement(model, db)
     params = [[field.get_db_prep_save(field.pre_save(obj, True), db) for obj in objs] for field in fields]
-    with _binding_cursor() as cursor:
+    with binding_cursor() as cursor:
         cursor.execute(sql, params)
         # Rows come back in the order of the arrays (Django's bulk_create relies on it too).
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
@@ -155,7 +155,7 @@ def column_set_by_id(model, column: str, values: dict[int, object]) -> None:
         return
     quote = connection.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    with _binding_cursor() as cursor:
+    with binding_cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {quote(field.column)} = v.value "
             f"FROM unnest(%s::bigint[], %s::{field.db_type(connection)}[]) AS v(id, value) "
