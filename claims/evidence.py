@@ -103,20 +103,40 @@ def inspect_upload(upload) -> tuple[str, str, int]:
     return digest.hexdigest(), content_type, size
 
 
-def evidence_file_response(evidence):
-    """Return the stored file as a download that no browser will sniff into another type.
+def content_file_put(upload, *, name: str, size: int) -> str:
+    """Store checked bytes under their content address ``name`` unless already stored; return it.
 
-    Callers fetch ``evidence`` through a selector scoped to the user; a stored file that has
-    gone missing is a 404, not a 500.
+    Files are never changed once stored, so identical bytes share one copy.
+    """
+    from django.core.files.storage import default_storage
+
+    if default_storage.exists(name):
+        if default_storage.size(name) == size:
+            return name
+        # A write that was cut short (a crash mid-upload) must not stand in for the real bytes.
+        default_storage.delete(name)
+    upload.seek(0)
+    saved = default_storage.save(name, upload)
+    if saved != name:
+        # A concurrent upload of the same bytes got there first; its copy is identical.
+        default_storage.delete(saved)
+    return name
+
+
+def stored_file_response(stored, *, as_attachment: bool = True):
+    """Return a stored file (evidence, a work's reference image) that no browser will sniff into another type.
+
+    ``stored`` has ``file``, ``original_name`` and ``content_type``; callers fetch it through a
+    selector scoped to the user. A stored file that has gone missing is a 404, not a 500.
     """
     from django.http import FileResponse, Http404
 
     try:
-        stored = evidence.file.open("rb")
+        handle = stored.file.open("rb")
     except FileNotFoundError:
         raise Http404("The stored file is missing.") from None
     response = FileResponse(
-        stored, as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type
+        handle, as_attachment=as_attachment, filename=stored.original_name, content_type=stored.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -274,9 +274,7 @@ def notifications_deliver(*, event_id: int) -> int:
 
 def notify_on_commit(*, event) -> None:
     """Tell the people concerned about the event once the transaction that wrote it commits."""
-    from notifications.outbox import outbox_add
-
-    outbox_add(events=[event])
+    notify_many_on_commit(events=[event])
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:

@@ -5,6 +5,8 @@ from notifications.webhooks import tasks as webhook_tasks  # noqa: F401  (regist
 from notifications.webhooks.services import webhooks_enqueue_for_events
 
 
+# Nothing queues this one any more (the outbox dispatcher queues deliver_events_notifications);
+# it stays registered so that messages queued by the release before the outbox still run.
 @shared_task(bind=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=8)
 def deliver_event_notifications(self, *, event_id: int) -> int:
     delivered = notifications_deliver(event_id=event_id)

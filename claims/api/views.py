@@ -18,7 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from claims.evidence import ALLOWED_TYPES, evidence_file_response
+from claims.evidence import ALLOWED_TYPES, stored_file_response
 from claims.models import Case
 from claims.selectors import (
     case_events,
@@ -325,7 +325,7 @@ class EvidenceDownloadView(ApiView):
     )
     def get(self, request, reference, evidence_id):
         evidence = evidence_get_for_user(user=request.user, reference=reference, evidence_id=evidence_id)
-        return evidence_file_response(evidence)
+        return stored_file_response(evidence)
 
 
 @extend_schema(tags=CASES_TAG, parameters=[REFERENCE_PARAMETER])

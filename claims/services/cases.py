@@ -9,7 +9,6 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,7 +16,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from claims.bulk import column_set_by_id, objects_insert
-from claims.evidence import inspect_upload
+from claims.evidence import content_file_put, inspect_upload
 from claims.integrity.queue import evidence_fingerprint_queue
 from claims.models import (
     CLOSED_STATES,
@@ -537,18 +536,7 @@ def related_known(instance, name: str, objs: list) -> None:
 def _evidence_file_put(upload, inspected) -> str:
     """Store the checked file under its SHA-256 unless those bytes are already stored; return the name."""
     sha256, _content_type, size = inspected
-    name = evidence_storage_name(sha256)
-    if default_storage.exists(name):
-        if default_storage.size(name) == size:
-            return name
-        # A write that was cut short (a crash mid-upload) must not stand in for the real bytes.
-        default_storage.delete(name)
-    upload.seek(0)
-    saved = default_storage.save(name, upload)
-    if saved != name:
-        # A concurrent upload of the same bytes got there first; its copy is identical.
-        default_storage.delete(saved)
-    return name
+    return content_file_put(upload, name=evidence_storage_name(sha256), size=size)
 
 
 def _evidence_row_create(

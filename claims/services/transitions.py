@@ -336,11 +336,7 @@ def cases_submitted_while_filing(*, submitted: list[tuple[FilingSubmission, obje
     ``submitted`` pairs each submission with the submit event written for it.
     """
     clocks_schedule_on_commit([clock for submission, _event in submitted for clock in submission.clocks])
-    events = [event for _submission, event in submitted]
-    if len(events) == 1:
-        notify_on_commit(event=events[0])
-    else:
-        notify_many_on_commit(events=events)
+    notify_many_on_commit(events=[event for _submission, event in submitted])
 
 
 def case_transition(*, case: Case | int, action: str, actor, payload: dict | None = None) -> Case:

@@ -10,7 +10,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from claims.evidence import evidence_file_response
+from claims.evidence import stored_file_response
 from claims.forms import ACTION_FORMS, CaseFilterForm, EvidenceUploadForm, MessageForm
 from claims.integrity.selectors import case_links_for
 from claims.selectors import (
@@ -190,4 +190,4 @@ def evidence_upload(request, reference):
 @require_GET
 def evidence_download(request, reference, evidence_id):
     evidence = evidence_get_for_user(user=request.user, reference=reference, evidence_id=evidence_id)
-    return evidence_file_response(evidence)
+    return stored_file_response(evidence)

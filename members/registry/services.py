@@ -7,7 +7,6 @@ transaction. Grants are append-only: ``grant_issue`` and ``grant_revoke`` only e
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -17,7 +16,14 @@ from claims.bulk import insert_rows
 from members.errors import ApplicationError
 from members.models import Organisation, OrganisationKind, Role, Work, WorkKind
 from members.registry.identifiers import IdentifierInvalid, identifier_normalise
-from members.registry.models import Grant, GrantUse, IdentifierScheme, WorkIdentifier, WorkImage
+from members.registry.models import (
+    Grant,
+    GrantUse,
+    IdentifierScheme,
+    WorkIdentifier,
+    WorkImage,
+    work_image_storage_name,
+)
 
 MEMBER_ROLES = (Role.MEMBER_ADMIN, Role.MEMBER_LEGAL)
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
@@ -209,28 +215,12 @@ def work_update(*, actor, work: Work, identifiers=(), **fields) -> Work:
     return locked
 
 
-def _image_file_put(upload, sha256: str, size: int) -> str:
-    """Store the checked image under its SHA-256 unless those bytes are already stored; return the name."""
-    from members.registry.models import work_image_storage_name
-
-    name = work_image_storage_name(sha256)
-    if default_storage.exists(name):
-        if default_storage.size(name) == size:
-            return name
-        default_storage.delete(name)  # a write cut short must not stand in for the real bytes
-    upload.seek(0)
-    saved = default_storage.save(name, upload)
-    if saved != name:
-        default_storage.delete(saved)  # a concurrent upload of the same bytes got there first
-    return name
-
-
 def work_image_add(*, actor, work: Work, upload) -> WorkImage:
     """Attach a reference image (PNG, JPEG, WebP, GIF, checked from its bytes) to the actor's work.
 
     The same bytes attached again return the earlier record.
     """
-    from claims.evidence import inspect_upload
+    from claims.evidence import content_file_put, inspect_upload
 
     _check_owner(actor, work)
     try:
@@ -240,7 +230,7 @@ def work_image_add(*, actor, work: Work, upload) -> WorkImage:
     if content_type not in IMAGE_TYPES:
         message = _("Only images (PNG, JPEG, WebP, GIF) can be reference images; its contents were checked.")
         raise ApplicationError(message, code="image_type_not_allowed", fields={"image": [message]})
-    path = _image_file_put(upload, sha256, size)
+    path = content_file_put(upload, name=work_image_storage_name(sha256), size=size)
     with transaction.atomic():
         locked = Work.objects.select_for_update().get(pk=work.pk)
         existing = WorkImage.objects.filter(work=locked, sha256=sha256).first()

@@ -14,13 +14,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from claims.evidence import stored_file_response
 from members.api_auth import authenticate_request
 from members.errors import ApplicationError
 from members.models import Organisation
@@ -161,13 +162,7 @@ def work_image_upload(request, work_id):
 @require_GET
 def work_image_download(request, work_id, image_id):
     image = selectors.work_image_get_for_user(user=request.user, work_id=work_id, image_id=image_id)
-    try:
-        stored = image.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The stored file is missing.") from None
-    response = FileResponse(stored, filename=image.original_name, content_type=image.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(image, as_attachment=False)  # shown in the page, not downloaded
 
 
 @member_staff_required

@@ -3,11 +3,13 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from claims.api import serializers as s
-from tests.factories import respond_payload
+from members.models import Role
+from tests.factories import MemberFactory, UserFactory, WorkFactory, respond_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -38,23 +40,33 @@ def test_nested_fields_read_the_context_of_their_own_serializer(file_case, legal
     assert [r["id"] for r in as_legal["responses"]] == [r["id"] for r in as_agent["responses"]]
 
 
-def test_concurrent_validations_keep_their_own_errors(legal):
-    """Threads of one worker validate at once; the shared prototypes are never bound or changed."""
+@pytest.mark.django_db(transaction=True)  # the threads' own connections must see the work
+def test_concurrent_validations_each_read_their_own_callers_context(legal):
+    """Threads of one worker validate at once: a work is "own" only for its owner's request.
 
-    def errors(title):
+    The works field finds the caller through its parents, which field_copy sets per instance; a
+    parent shared between instances would let one thread read another's request.
+    """
+    other = UserFactory(role=Role.MEMBER_LEGAL, organisation=MemberFactory())
+    work = WorkFactory(owner=legal.organisation)
+
+    def validate(user):
         serializer = s.CaseCreateInputSerializer(
-            data={"kind": "claim", "respondent": "p", "title": title, "description": 7, "outputs": [{}]},
-            context={"request": request_of(legal)},
+            data={"kind": "inquiry", "respondent": "p", "title": "t", "description": "d", "works": [work.pk]},
+            context={"request": request_of(user)},
         )
-        serializer.is_valid()
-        return title, serializer.errors
+        try:
+            return user, serializer.is_valid(), set(serializer.errors)
+        finally:
+            connection.close()  # this thread's own connection
 
     with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(errors, [f"Title {n}" for n in range(40)]))
+        results = list(pool.map(validate, [legal, other] * 20))
 
-    for _title, found in results:
-        assert set(found) == {"description", "outputs"}
-        assert set(found["outputs"][0]) == {"product", "seen_at"}
+    assert {(user, valid, frozenset(errors)) for user, valid, errors in results} == {
+        (legal, True, frozenset()),
+        (other, False, frozenset({"works"})),
+    }
 
 
 def test_a_copied_list_field_validates_its_children_like_the_declared_one(legal):

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from claims.api.pagination import ApiCursorPagination
 from claims.api.serializers import ErrorSerializer
 from claims.api.views import ApiView
-from claims.evidence import evidence_file_response
+from claims.evidence import stored_file_response
 from members.errors import ApplicationError
 from members.models import Organisation
 from members.registry import publishing, selectors, services
@@ -181,7 +181,7 @@ class WorkImageDownloadView(ApiView):
     )
     def get(self, request, work_id, image_id):
         image = selectors.work_image_get_for_user(user=request.user, work_id=work_id, image_id=image_id)
-        return evidence_file_response(image)
+        return stored_file_response(image)
 
 
 @extend_schema(tags=GRANTS_TAG)
